@@ -1,0 +1,74 @@
+"""Running the locally served tasks of one /predict request and shaping Immich's answer."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from PIL import Image
+
+from .config import Settings
+from .errors import BadRequest
+from .models.registry import ModelRegistry
+from .protocol import CLIP, DETECTION, OCR, RECOGNITION, TEXTUAL, VISUAL, ModelEntry, option_number, serialize_embedding
+
+
+def run_local(
+    registry: ModelRegistry,
+    settings: Settings,
+    tasks: Mapping[str, tuple[ModelEntry, ...]],
+    image: Image.Image | None,
+    text: str | None,
+) -> dict[str, Any]:
+    answer: dict[str, Any] = {}
+    for task, entries in tasks.items():
+        if task == CLIP:
+            answer[CLIP] = _clip(registry, entries, image, text)
+        elif task == OCR:
+            answer[OCR] = _ocr(registry, settings, entries, image)
+        else:  # the router only hands over served tasks
+            raise AssertionError(f"task {task} is not served locally")
+    if image is not None:
+        answer["imageHeight"], answer["imageWidth"] = image.height, image.width
+    return answer
+
+
+def _clip(registry: ModelRegistry, entries: tuple[ModelEntry, ...], image: Image.Image | None, text: str | None) -> str:
+    if len(entries) != 1:
+        raise BadRequest("entries.clip must hold exactly one of 'visual' or 'textual'")
+    entry = entries[0]
+    model = registry.clip(entry.model_name)
+    if entry.type == VISUAL:
+        if image is None:
+            raise BadRequest("entries.clip.visual needs an 'image' file in the form")
+        return serialize_embedding(model.encode_images([image])[0])
+    assert entry.type == TEXTUAL
+    if text is None:
+        raise BadRequest("entries.clip.textual needs a 'text' field in the form")
+    return serialize_embedding(model.encode_texts([text])[0])
+
+
+def ocr_options(settings: Settings, entries: tuple[ModelEntry, ...]) -> tuple[float, float, int]:
+    by_type = {entry.type: entry for entry in entries}
+    detection, recognition = by_type.get(DETECTION), by_type.get(RECOGNITION)
+    min_detection = settings.ocr_min_detection_score
+    max_resolution = float(settings.ocr_max_resolution)
+    min_recognition = settings.ocr_min_recognition_score
+    if detection is not None:
+        min_detection = option_number(detection, "minScore", min_detection, 0.0, 1.0)
+        max_resolution = option_number(detection, "maxResolution", max_resolution, 32, 10000)
+    if recognition is not None:
+        min_recognition = option_number(recognition, "minScore", min_recognition, 0.0, 1.0)
+    return min_detection, min_recognition, int(max_resolution)
+
+
+def _ocr(registry: ModelRegistry, settings: Settings, entries: tuple[ModelEntry, ...], image: Image.Image | None) -> dict:
+    if image is None:
+        raise BadRequest("entries.ocr needs an 'image' file in the form")
+    min_detection, min_recognition, max_resolution = ocr_options(settings, entries)
+    result = registry.ocr().predict(image, min_detection, min_recognition, max_resolution)
+    return {
+        "text": result.text,
+        "box": [round(float(v), 6) for v in result.box.reshape(-1)],
+        "boxScore": [round(float(v), 6) for v in result.box_score],
+        "textScore": [round(float(v), 6) for v in result.text_score],
+    }

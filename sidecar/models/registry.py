@@ -1,0 +1,152 @@
+"""The models of one worker process: which names are served, loading each once, unloading idle ones."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..config import ConfigError, Settings
+from ..errors import ModelUnavailable
+from ..protocol import CLIP, OCR, ModelEntry
+from .names import CN_CLIP_MODELS, ClipModelInfo, is_ocr_name, resolve_clip_name
+
+log = logging.getLogger(__name__)
+
+OCR_KEY = "rapidocr"  # every served OCR name is answered by the same RapidOCR engine
+
+
+@dataclass
+class _Slot:
+    model: Any | None = None
+    last_used: float = 0.0
+    lock: threading.Lock | None = None
+
+
+def _torch_clip(settings: Settings, info: ClipModelInfo) -> Any:
+    from .clip import TorchClipModel, resolve_device
+
+    device = resolve_device(settings.device)
+    return TorchClipModel(
+        info, settings.checkpoint_dir, device, settings.clip_download, settings.intra_op_threads
+    ).load()
+
+
+def _rapid_ocr(settings: Settings) -> Any:
+    from .ocr import RapidOcrModel
+
+    use_cuda = settings.device == "cuda"
+    return RapidOcrModel(settings.ocr_model_dir, use_cuda, settings.intra_op_threads).load()
+
+
+class ModelRegistry:
+    def __init__(
+        self,
+        settings: Settings,
+        clip_factory: Callable[[Settings, ClipModelInfo], Any] = _torch_clip,
+        ocr_factory: Callable[[Settings], Any] = _rapid_ocr,
+    ) -> None:
+        for alias, target in settings.clip_aliases.items():
+            if target not in CN_CLIP_MODELS:
+                raise ConfigError(
+                    f"AIO_CLIP_ALIASES maps {alias!r} to {target!r}, which is not one of {sorted(CN_CLIP_MODELS)}"
+                )
+        self.settings = settings
+        self._clip_factory = clip_factory
+        self._ocr_factory = ocr_factory
+        self._slots: dict[tuple[str, str], _Slot] = {}
+        self._lock = threading.Lock()
+        self._ttl_thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    # --- which names are served here -------------------------------------------------------------
+    def clip_info(self, name: str) -> ClipModelInfo | None:
+        return resolve_clip_name(name, self.settings.clip_aliases)
+
+    def serves(self, entry: ModelEntry) -> bool:
+        if entry.task == CLIP:
+            return self.clip_info(entry.model_name) is not None
+        if entry.task == OCR:
+            return is_ocr_name(entry.model_name)
+        return False
+
+    def serves_task(self, entries: tuple[ModelEntry, ...]) -> bool:
+        return all(self.serves(entry) for entry in entries)
+
+    # --- loading ---------------------------------------------------------------------------------
+    def clip(self, name: str) -> Any:
+        info = self.clip_info(name)
+        if info is None:
+            raise ModelUnavailable(f"CLIP model {name!r} is not served here")
+        return self._get((CLIP, info.name), lambda: self._clip_factory(self.settings, info))
+
+    def ocr(self) -> Any:
+        return self._get((OCR, OCR_KEY), lambda: self._ocr_factory(self.settings))
+
+    def _get(self, key: tuple[str, str], load: Callable[[], Any]) -> Any:
+        with self._lock:
+            slot = self._slots.setdefault(key, _Slot(lock=threading.Lock()))
+        assert slot.lock is not None
+        if slot.model is None:
+            with slot.lock:  # one load per worker, however many requests wait for it
+                if slot.model is None:
+                    started = time.perf_counter()
+                    slot.model = load()
+                    log.info("model %s ready in %.1f s", "/".join(key), time.perf_counter() - started)
+        slot.last_used = time.monotonic()
+        return slot.model
+
+    def loaded(self) -> list[str]:
+        with self._lock:
+            return sorted("/".join(key) for key, slot in self._slots.items() if slot.model is not None)
+
+    def preload(self) -> None:
+        for name in {self.settings.preload_clip_visual, self.settings.preload_clip_textual} - {""}:
+            self.clip(name)
+        if self.settings.preload_ocr:
+            if not is_ocr_name(self.settings.preload_ocr):
+                raise ConfigError(f"MACHINE_LEARNING_PRELOAD__OCR={self.settings.preload_ocr!r} is not an OCR model served here")
+            self.ocr()
+
+    # --- idle unloading (MACHINE_LEARNING_MODEL_TTL) ---------------------------------------------
+    def unload_idle(self, now: float | None = None) -> list[str]:
+        ttl = self.settings.model_ttl
+        if ttl <= 0:
+            return []
+        now = time.monotonic() if now is None else now
+        unloaded = []
+        with self._lock:
+            for key, slot in self._slots.items():
+                assert slot.lock is not None
+                if slot.model is not None and now - slot.last_used > ttl and slot.lock.acquire(blocking=False):
+                    try:
+                        slot.model = None  # requests still holding it finish with their own reference
+                        unloaded.append("/".join(key))
+                    finally:
+                        slot.lock.release()
+        for name in unloaded:
+            log.info("unloaded %s after %d s idle", name, ttl)
+        return unloaded
+
+    def start_idle_unloader(self) -> None:
+        if self.settings.model_ttl <= 0 or self._ttl_thread is not None:
+            return
+
+        def run() -> None:
+            while not self._stop.wait(self.settings.model_ttl_poll):
+                self.unload_idle()
+
+        self._ttl_thread = threading.Thread(target=run, name="model-ttl", daemon=True)
+        self._ttl_thread.start()
+
+    def unload_all(self) -> list[str]:
+        with self._lock:
+            names = ["/".join(key) for key, slot in self._slots.items() if slot.model is not None]
+            for slot in self._slots.values():
+                slot.model = None
+        return names
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -1,0 +1,1 @@
+"""HTTP blueprints: Immich's ML protocol, MT Photos' API, operations (metrics)."""

@@ -1,0 +1,100 @@
+"""Shared fixtures: random-weights cn-clip checkpoints, the Flask app, Immich-shaped requests."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sidecar.config import Settings
+
+from .checkpoints import build_random_checkpoint, checkpoint_cache_dir
+
+# The two smallest cn-clip models get real (random-weights) checkpoints; bigger ones are covered by
+# their published configuration, which is what decides their dimension.
+TEST_MODELS = ("cn-clip-RN50", "cn-clip-ViT-B-16")
+
+
+@pytest.fixture(scope="session")
+def checkpoint_dir() -> Path:
+    directory = checkpoint_cache_dir()
+    for name in TEST_MODELS:
+        build_random_checkpoint(name, directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def base_settings(checkpoint_dir: Path, tmp_path_factory) -> Settings:
+    return Settings(
+        cache_folder=tmp_path_factory.mktemp("ml-cache"),
+        clip_model_dir=checkpoint_dir,
+        device="cpu",
+        clip_model="cn-clip-RN50",
+        clip_aliases={"ViT-B-16__openai": "cn-clip-ViT-B-16"},
+        mt_photos_api_key="mt_photos_ai_extra",
+        model_ttl=0,
+        request_threads=4,
+    )
+
+
+@pytest.fixture(scope="session")
+def registry(base_settings):
+    from sidecar.models.registry import ModelRegistry
+
+    return ModelRegistry(base_settings)
+
+
+@pytest.fixture(scope="session")
+def app(base_settings, registry):
+    from sidecar.app import create_app
+
+    return create_app(base_settings, registry)
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def immich_form(entries: dict[str, Any], image: bytes | None = None, text: str | None = None) -> dict[str, Any]:
+    """The multipart fields exactly as Immich's machine-learning.repository.ts appends them."""
+    form: dict[str, Any] = {"entries": json.dumps(entries, separators=(",", ":"))}  # JSON.stringify
+    if image is not None:
+        form["image"] = (io.BytesIO(image), "blob", "application/octet-stream")  # FormData Blob
+    if text is not None:
+        form["text"] = text
+    return form
+
+
+def clip_visual(model: str) -> dict:
+    return {"clip": {"visual": {"modelName": model}}}
+
+
+def clip_textual(model: str, language: str = "zh-CN") -> dict:
+    return {"clip": {"textual": {"modelName": model, "options": {"language": language}}}}
+
+
+def ocr_entries(model: str = "PP-OCRv5_mobile", min_detection: float = 0.5, min_recognition: float = 0.8,
+                max_resolution: int = 736) -> dict:
+    return {
+        "ocr": {
+            "detection": {"modelName": model, "options": {"minScore": min_detection, "maxResolution": max_resolution}},
+            "recognition": {"modelName": model, "options": {"minScore": min_recognition}},
+        }
+    }
+
+
+def face_entries(model: str = "buffalo_l") -> dict:
+    return {"facial-recognition": {"detection": {"modelName": model, "options": {"minScore": 0.7}},
+                                   "recognition": {"modelName": model}}}
+
+
+def jpeg_bytes(size=(640, 480), color=(200, 80, 40)) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, "JPEG")
+    return buffer.getvalue()

@@ -1,0 +1,62 @@
+from pathlib import Path
+
+import pytest
+
+from sidecar.config import SETTINGS, ConfigError, Settings, settings_table
+
+
+def test_defaults_follow_immich_ml():
+    settings = Settings.from_env({})
+    assert settings.port == 3003
+    assert settings.model_ttl == 300
+    assert settings.checkpoint_dir == Settings().cache_folder / "cn-clip"
+    assert settings.upstream_url == ""
+
+
+def test_environment_is_read_with_immich_and_aio_names():
+    settings = Settings.from_env({
+        "IMMICH_PORT": "4004",
+        "MACHINE_LEARNING_WORKERS": "3",
+        "MACHINE_LEARNING_PRELOAD__CLIP__VISUAL": "cn-clip-ViT-B-16",
+        "MACHINE_LEARNING_CACHE_FOLDER": "/models",
+        "AIO_CLIP_ALIASES": "ViT-B-16__openai=cn-clip-ViT-B-16, ViT-L-14__openai=cn-clip-ViT-L-14",
+        "AIO_UPSTREAM_ML_URL": "http://immich-machine-learning:3003",
+        "AIO_OCR_MIN_RECOGNITION_SCORE": "0.9",
+        "AIO_DEVICE": "CUDA",
+    })
+    assert (settings.port, settings.workers) == (4004, 3)
+    assert settings.preload_clip_visual == "cn-clip-ViT-B-16"
+    assert settings.checkpoint_dir == Path("/models/cn-clip")
+    assert settings.clip_aliases == {"ViT-B-16__openai": "cn-clip-ViT-B-16", "ViT-L-14__openai": "cn-clip-ViT-L-14"}
+    assert settings.ocr_min_recognition_score == 0.9
+    assert settings.device == "cuda"
+
+
+@pytest.mark.parametrize(
+    "env, variable",
+    [
+        ({"IMMICH_PORT": "http"}, "IMMICH_PORT"),
+        ({"MACHINE_LEARNING_WORKERS": "0"}, "MACHINE_LEARNING_WORKERS"),
+        ({"AIO_DEVICE": "tpu"}, "AIO_DEVICE"),
+        ({"AIO_CLIP_ALIASES": "ViT-B-16__openai"}, "AIO_CLIP_ALIASES"),
+        ({"AIO_UPSTREAM_ML_URL": "immich-ml:3003"}, "AIO_UPSTREAM_ML_URL"),
+        ({"AIO_OCR_MIN_DETECTION_SCORE": "1.5"}, "AIO_OCR_MIN_DETECTION_SCORE"),
+        ({"AIO_CLIP_DOWNLOAD": "maybe"}, "AIO_CLIP_DOWNLOAD"),
+    ],
+)
+def test_bad_values_name_the_variable(env, variable):
+    with pytest.raises(ConfigError, match=variable):
+        Settings.from_env(env)
+
+
+def test_alias_to_an_unknown_model_is_refused():
+    from sidecar.models.registry import ModelRegistry
+
+    with pytest.raises(ConfigError, match="not one of"):
+        ModelRegistry(Settings(clip_aliases={"ViT-B-32__openai": "cn-clip-ViT-B-32"}))
+
+
+def test_readme_documents_every_variable():
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert settings_table() in readme, "README's configuration table is stale: paste `immich-sidecar config`"
+    assert len(SETTINGS) == settings_table().count("\n") - 1
