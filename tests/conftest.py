@@ -98,3 +98,63 @@ def jpeg_bytes(size=(640, 480), color=(200, 80, 40)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, color).save(buffer, "JPEG")
     return buffer.getvalue()
+
+
+# --- PostgreSQL (aio schema tiers) -----------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    from .pgcluster import PgCluster, extension_available, missing_reason
+
+    reason = missing_reason()
+    if reason:
+        pytest.skip(f"PostgreSQL tier skipped: {reason}")
+    if not extension_available("vector"):
+        pytest.skip("PostgreSQL tier skipped: pgvector is not installed (scripts/install_pgvector.sh)")
+    cluster = PgCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+def zhparser_available() -> bool:
+    from .pgcluster import extension_available
+
+    return extension_available("zhparser")
+
+
+ZHPARSER_SKIP = ("zhparser tier SKIPPED: the zhparser extension is not installed in PostgreSQL 15 "
+                 "(build amutu/zhparser and hightman/scws against postgresql-server-dev-15, or use "
+                 "Dockerfile.postgres); only the degraded-mode tests ran")
+
+
+@pytest.fixture()
+def immich_db(pg_cluster, request):
+    """A fresh database holding Immich's tables (tests/immich_schema.sql); returns its URL."""
+    import re
+
+    import psycopg
+
+    name = "t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50]
+    url = pg_cluster.create_database(name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute((Path(__file__).parent / "immich_schema.sql").read_text())
+    return url
+
+
+def migrate(url: str, action: str, revision: str | None = None, mode: str | None = None, env=None) -> int:
+    import os
+
+    from sidecar.db import run_db_command
+
+    saved = os.environ.get("AIO_SEARCH_MODE")
+    try:
+        if mode:
+            os.environ["AIO_SEARCH_MODE"] = mode
+        else:
+            os.environ.pop("AIO_SEARCH_MODE", None)
+        return run_db_command(action, revision, url=url.replace("postgresql://", "postgresql+psycopg://", 1))
+    finally:
+        if saved is None:
+            os.environ.pop("AIO_SEARCH_MODE", None)
+        else:
+            os.environ["AIO_SEARCH_MODE"] = saved

@@ -1,0 +1,112 @@
+"""Search quality of the aio schema with zhparser, against Immich v2.4.1's own method on the same data."""
+
+import random
+import string
+
+import psycopg
+import pytest
+
+from .aio_helpers import asset_id, evaluate, insert_ocr, search_aio, search_immich
+from .conftest import ZHPARSER_SKIP, migrate, zhparser_available
+from .search_corpus import DOCUMENTS, MUST_NOT_MATCH, QUERIES
+
+pytestmark = [pytest.mark.postgres, pytest.mark.zhparser,
+              pytest.mark.skipif(not zhparser_available(), reason=ZHPARSER_SKIP)]
+
+
+@pytest.fixture(scope="module")
+def corpus_db(pg_cluster):
+    url = pg_cluster.create_database("search_quality")
+    from pathlib import Path
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute((Path(__file__).parent / "immich_schema.sql").read_text())
+    assert migrate(url, "upgrade") == 0
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name, lines in DOCUMENTS.items():
+            insert_ocr(conn, name, lines)
+    conn = psycopg.connect(url, autocommit=True)
+    yield conn
+    conn.close()
+
+
+def names(ids):
+    by_id = {asset_id(name): name for name in DOCUMENTS}
+    return [by_id[i] for i in ids]
+
+
+@pytest.mark.parametrize("query, expected", [("发票", "invoice-vat"), ("医院", "hospital-huashan"),
+                                             ("华山医院", "hospital-huashan"), ("公园", "park-century"),
+                                             ("世纪公园", "park-century"), ("SF1234567890", "express"),
+                                             ("immich2024", "wifi-card"), ("宫保鸡丁", "menu-sichuan")])
+def test_words_are_found(corpus_db, query, expected):
+    assert expected in names(search_aio(corpus_db, query))
+
+
+def test_words_inside_compounds_are_found(corpus_db):
+    assert "hospital-huashan" in names(search_aio(corpus_db, "医院"))  # 华山医院
+    assert "park-century" in names(search_aio(corpus_db, "公园"))  # 世纪公园
+    assert {"airport-bus", "airport-sign"} <= set(names(search_aio(corpus_db, "机场")))  # 浦东国际机场
+
+
+@pytest.mark.parametrize("query", sorted(MUST_NOT_MATCH))
+def test_bigram_coincidences_are_rejected(corpus_db, query):
+    found = set(names(search_aio(corpus_db, query)))
+    assert not found & set(MUST_NOT_MATCH[query]), found
+
+
+def test_immich_falls_for_the_coincidence_aio_rejects(corpus_db):
+    # The reason this project exists: Immich's bigrams find 上海南站 for 海南.
+    assert "station-shanghai-south" in names(search_immich(corpus_db, "海南"))
+
+
+def test_phrase_and_exclusion(corpus_db):
+    assert names(search_aio(corpus_db, '"上海南站"')) == ["station-shanghai-south"]
+    assert "station-hongqiao" not in names(search_aio(corpus_db, '"南站"'))
+    with_taxi = set(names(search_aio(corpus_db, "发票")))
+    without = set(names(search_aio(corpus_db, "发票 -出租")))
+    assert with_taxi - without == {"invoice-taxi"}
+    assert set(names(search_aio(corpus_db, "咖啡 OR 火锅"))) == {"coffee-menu", "receipt-coffee", "menu-hotpot"}
+    assert names(search_aio(corpus_db, "拿铁 谢谢")) == ["receipt-coffee"]
+
+
+def test_best_document_ranks_first(corpus_db):
+    assert names(search_aio(corpus_db, "发票"))[0] in {"invoice-vat", "invoice-hotel"}
+    assert names(search_aio(corpus_db, "浦东国际机场"))[0] == "airport-sign"
+    assert names(search_aio(corpus_db, "咖啡"))[0] == "coffee-menu"
+
+
+def test_unknown_words_use_the_character_safety_net(corpus_db):
+    # 多肉葡萄 and 芝芝莓莓 are shop coinages no dictionary has.
+    assert names(search_aio(corpus_db, "芝芝莓莓")) == ["tea-shop"]
+    assert names(search_aio(corpus_db, "肉葡")) == ["tea-shop"]
+
+
+def test_aio_is_at_least_as_good_as_immich_on_every_measure(corpus_db):
+    aio = evaluate(search_aio, corpus_db, QUERIES)
+    immich = evaluate(search_immich, corpus_db, QUERIES)
+    print(f"\naio    {aio}\nimmich {immich}")
+    for measure in ("mrr", "precision@10", "recall@10"):
+        assert aio[measure] >= immich[measure], (measure, aio, immich)
+
+
+HOSTILE = ['"', '""', '"""', "-", "--", "- -", "OR", "OR OR", "a OR", "OR 发票", "!", "&", "|", "<->", ":*", "'", "''",
+           "\\", "\\\\'", "(", ")", "((发票", "发票))", "!发票", "发票:*", "发票:A", "&& || !!", "\t\n",
+           "🎉🎉", "发票🧾", "ｆｕｌｌｗｉｄｔｈ", "١٢٣", "𠀀𠀁", "%", "_", "$1", "'; DROP TABLE asset; --",
+           "-\"发票\"", "\"-发票\"", "发" * 2000, "a" * 5000, " " * 100, "OR -", "- OR -", "''''", "\u200b发票\u200b"]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_input_never_raises(corpus_db, query):
+    corpus_db.execute("SELECT count(*) FROM aio.ocr_document d WHERE d.tsv @@ aio.ocr_query(%s)", (query,)).fetchone()
+
+
+def test_fuzz_ocr_query_never_raises_and_keeps_words(corpus_db):
+    rng = random.Random(20261125)
+    alphabet = string.printable + "发票医院公园上海南站“”‘’，。！？：；、（）【】《》—…·￥🎉\"'\\-:*&|!<>()"
+    for _ in range(400):
+        query = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        corpus_db.execute("SELECT aio.ocr_query(%s)", (query,)).fetchone()
+        # A word among the noise still counts: the catch-all in ocr_query must not be what kept us safe.
+        tsquery = corpus_db.execute("SELECT aio.ocr_query(%s)::text", (query + " 发票",)).fetchone()[0]
+        assert "发票" in tsquery or "-" in query or "OR" in query or '"' in query, (query, tsquery)
