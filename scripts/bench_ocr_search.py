@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""OCR search latency on a large library: aio (zhparser) against Immich v2.4.1's own method.
+
+Starts a scratch PostgreSQL 15, creates Immich's tables, runs the aio migrations, loads N OCR
+documents of realistic length (3-12 lines, mixed Chinese, digits and Latin, built from the test
+corpus's lines and random numbers), then prints p50/p95 latency per method and the index sizes.
+Both methods run through their indexes and return the first 100 results in their own order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.aio_helpers import AIO_SEARCH_SQL  # noqa: E402
+from tests.conftest import migrate  # noqa: E402
+from tests.immich_search import SEARCH_SQL, tokenize_for_search  # noqa: E402
+from tests.pgcluster import PgCluster, extension_available  # noqa: E402
+from tests.search_corpus import DOCUMENTS, QUERIES  # noqa: E402
+
+LINES = [line for lines in DOCUMENTS.values() for line in lines]
+
+
+def document(rng: random.Random) -> list[str]:
+    lines = rng.sample(LINES, rng.randint(3, 12))
+    return [line.replace("12", str(rng.randint(10, 99))) if rng.random() < 0.3 else line for line in lines]
+
+
+def load(conn, count: int, seed: int) -> None:
+    rng = random.Random(seed)
+    assets, boxes, search = io.StringIO(), io.StringIO(), io.StringIO()
+    for _ in range(count):
+        ident = uuid.UUID(int=rng.getrandbits(128))
+        day = rng.randint(0, 3650)
+        assets.write(f"{ident}\t2015-01-01 00:00:00+00\t{day}\n")
+        lines = document(rng)
+        for index, line in enumerate(lines):
+            top = index / len(lines)
+            boxes.write(f"{ident}\t0.1\t{top}\t0.9\t{top}\t0.9\t{top + 0.05}\t0.1\t{top + 0.05}\t0.9\t0.95\t{line}\n")
+        search.write(f"{ident}\t{' '.join(tokenize_for_search(' '.join(lines)))}\n")
+    conn.execute("CREATE TEMP TABLE staging (id uuid, base timestamptz, days int)")
+    with conn.cursor().copy("COPY staging FROM STDIN") as copy:
+        copy.write(assets.getvalue())
+    conn.execute('INSERT INTO asset (id, "fileCreatedAt") SELECT id, base + days * interval \'1 day\' FROM staging')
+    with conn.cursor().copy('COPY asset_ocr ("assetId", x1, y1, x2, y2, x3, y3, x4, y4, "boxScore", "textScore", text) '
+                            "FROM STDIN") as copy:
+        copy.write(boxes.getvalue())
+    with conn.cursor().copy('COPY ocr_search ("assetId", text) FROM STDIN') as copy:
+        copy.write(search.getvalue())
+    conn.execute("ANALYZE")
+
+
+def timings(conn, sql: str, argument, repeats: int) -> list[float]:
+    values = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        conn.execute(sql, (argument, 100)).fetchall()
+        values.append(time.perf_counter() - started)
+    return values
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--documents", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    if not extension_available("zhparser"):
+        raise SystemExit("zhparser is not installed in PostgreSQL 15: this benchmark measures it")
+
+    cluster = PgCluster().start()
+    try:
+        url = cluster.create_database("bench")
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute((ROOT / "tests" / "immich_schema.sql").read_text())
+        assert migrate(url, "upgrade") == 0
+        with psycopg.connect(url, autocommit=True) as conn:
+            started = time.perf_counter()
+            load(conn, args.documents, args.seed)
+            print(f"loaded {args.documents} documents in {time.perf_counter() - started:.0f} s "
+                  "(asset_ocr inserts, aio triggers included)")
+            aio, immich = [], []
+            for query in QUERIES:
+                aio += timings(conn, AIO_SEARCH_SQL, query, args.repeats)
+                immich += timings(conn, SEARCH_SQL, " ".join(tokenize_for_search(query)), args.repeats)
+            sizes = conn.execute(
+                "SELECT pg_size_pretty(pg_relation_size('aio.ocr_document_tsv_idx')), "
+                "pg_size_pretty(pg_total_relation_size('aio.ocr_document')), "
+                "pg_size_pretty(pg_relation_size('idx_ocr_search_text')), "
+                "pg_size_pretty(pg_total_relation_size('ocr_search'))").fetchone()
+
+        def pct(values, q):
+            ordered = sorted(values)
+            return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+        print(f"{len(QUERIES)} queries x {args.repeats} runs, first 100 results each")
+        print(f"{'method':<28}{'p50 ms':>10}{'p95 ms':>10}{'index':>12}{'table+index':>14}")
+        print(f"{'aio (zhparser, ranked)':<28}{statistics.median(aio) * 1000:>10.1f}{pct(aio, 0.95):>10.1f}"
+              f"{sizes[0]:>12}{sizes[1]:>14}")
+        print(f"{'immich v2.4.1 (bigram %>>)':<28}{statistics.median(immich) * 1000:>10.1f}{pct(immich, 0.95):>10.1f}"
+              f"{sizes[2]:>12}{sizes[3]:>14}")
+    finally:
+        cluster.stop()
+
+
+if __name__ == "__main__":
+    main()
