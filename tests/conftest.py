@@ -158,3 +158,16 @@ def migrate(url: str, action: str, revision: str | None = None, mode: str | None
             os.environ.pop("AIO_SEARCH_MODE", None)
         else:
             os.environ["AIO_SEARCH_MODE"] = saved
+
+
+# --- Immich v2.4.1 built from source (tiers "immich", "patches", "e2e") ----------------------------
+
+@pytest.fixture(scope="session")
+def immich_server():
+    """The working copy of a native, unpatched Immich build; skips loudly when the source is absent."""
+    from .immich_native import build_immich
+
+    work, reason = build_immich()
+    if work is None:
+        pytest.skip(f"Immich tier SKIPPED: {reason}")
+    return work

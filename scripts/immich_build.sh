@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Build Immich natively (no Docker), as ../shared/IMMICH.md measured it: Node 24 + pnpm 10 from npm,
+# a working copy of the pristine Immich tree, `pnpm install`, then the server (and, with --web, the web).
+#
+#   scripts/immich_build.sh [--patched] [--web] [--print-dir]
+#
+# The pristine tree comes from IMMICH_SRC, else ${XDG_CACHE_HOME:-~/.cache}/immich-all-in-one/immich-v$IMMICH_VERSION.
+# It is never modified: the build happens in a copy (AIO_IMMICH_WORK, default .../work/immich-v$VERSION[-patched]).
+# --patched applies patches/v$VERSION with scripts/apply_patches.sh to that copy first.
+# --print-dir prints the working copy's path on the last line of stdout (for callers).
+# Exit codes: 0 built; 3 no Immich source here (the caller skips its tier); anything else is a failure.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+version=${IMMICH_VERSION:-2.4.1}
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/immich-all-in-one
+patched=0 web=0 print_dir=0
+for arg in "$@"; do
+  case "$arg" in
+    --patched) patched=1 ;;
+    --web) web=1 ;;
+    --print-dir) print_dir=1 ;;
+    *) echo "usage: $0 [--patched] [--web] [--print-dir]" >&2; exit 2 ;;
+  esac
+done
+
+src=${IMMICH_SRC:-$cache/immich-v$version}
+if [ ! -f "$src/server/package.json" ]; then
+  echo "immich_build: no Immich v$version source at $src (set IMMICH_SRC; see ../shared/IMMICH.md)" >&2
+  exit 3
+fi
+
+# Toolchain: Debian's node is too old for Immich; npm's node@24 package ships the binary.
+tools=$cache/toolchain
+if [ ! -x "$tools/node_modules/.bin/pnpm" ] || [ ! -x "$tools/node_modules/.bin/node" ]; then
+  echo "immich_build: installing node@24 and pnpm@10 into $tools" >&2
+  mkdir -p "$tools"
+  npm install --silent --prefix "$tools" node@24 pnpm@10 >&2
+fi
+export PATH="$tools/node_modules/.bin:$PATH"
+# pnpm refuses to switch to the workspace's pinned pnpm here ("no registry signature").
+export npm_config_manage_package_manager_versions=false
+# A ~/.npmrc nodedir for another node would make native modules build against the wrong headers.
+export npm_config_nodedir="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
+
+suffix=""; [ "$patched" = 1 ] && suffix="-patched"
+work=${AIO_IMMICH_WORK:-$cache/work/immich-v$version$suffix}
+mkdir -p "$work"
+# The build is redone only when its inputs changed: the pristine tree, the patches, the flags.
+build_inputs() {
+  git -C "$src" rev-parse HEAD 2>/dev/null || find "$src/server" "$src/web" -type f -printf '%T@ %p\n' | sort
+  if [ "$patched" = 1 ]; then cat "$root/patches/v$version/"*; fi
+  echo "web=$web"
+}
+inputs=$(build_inputs | sha256sum | cut -d' ' -f1)
+stamp="$work/.aio-build-stamp"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ] && [ -f "$work/server/dist/main.js" ]; then
+  echo "immich_build: $work is up to date" >&2
+  [ "$print_dir" = 1 ] && echo "$work"
+  exit 0
+fi
+rm -f "$stamp"
+# Refresh the copy from the pristine tree, keeping node_modules and build outputs between runs.
+rsync -a --delete --exclude node_modules --exclude dist --exclude build --exclude .svelte-kit \
+  --exclude .git --exclude .aio-build-stamp "$src/" "$work/"
+if [ "$patched" = 1 ]; then
+  (cd "$work" && rm -rf .git && git init -q && git add -A && git -c user.name=aio -c user.email=aio@localhost commit -qm pristine)
+  "$root/scripts/apply_patches.sh" "$work" "$version" >&2
+fi
+
+cd "$work"
+filters=(--filter "immich..." --filter "@immich/sdk...")
+[ "$web" = 1 ] && filters+=(--filter "immich-web...")
+echo "immich_build: pnpm install in $work" >&2
+pnpm install --frozen-lockfile --prefer-offline "${filters[@]}" >&2
+echo "immich_build: building the server" >&2
+(cd server && pnpm build) >&2
+if [ "$web" = 1 ]; then
+  echo "immich_build: building the SDK and the web" >&2
+  pnpm --filter @immich/sdk build >&2
+  pnpm --filter immich-web build >&2
+fi
+echo "$inputs" > "$stamp"
+[ "$print_dir" = 1 ] && echo "$work"
+exit 0

@@ -1,0 +1,113 @@
+"""The aio schema on top of Immich's tables as Immich v2.4.1's own migrations create them.
+
+Runs Immich's migration runner (`node server/dist/bin/migrations.js run`) from a native build of the
+Immich source (scripts/immich_build.sh); skips loudly when that source is not on this machine. It also
+checks that tests/immich_schema.sql, the DDL the other tiers use, is faithful to the real tables."""
+
+import re
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from .conftest import migrate, zhparser_available
+from .immich_native import immich_migrate
+from .test_aio_schema import IMMICH_CATALOG
+
+pytestmark = [pytest.mark.postgres, pytest.mark.immich]
+
+MODE = "zhparser" if zhparser_available() else "degraded"
+
+
+@pytest.fixture()
+def real_immich_db(pg_cluster, immich_server, request):
+    name = "r_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50]
+    url = pg_cluster.create_database(name)
+    immich_migrate(immich_server, url)
+    return url
+
+
+def add_asset(conn, lines: list[str]) -> uuid.UUID:
+    """An asset and its OCR boxes with every column Immich's real tables require."""
+    user = conn.execute("SELECT id FROM \"user\" LIMIT 1").fetchone()
+    if user is None:
+        user = conn.execute("INSERT INTO \"user\" (email, name) VALUES ('a@example.com', 'a') RETURNING id").fetchone()
+    asset = uuid.uuid4()
+    conn.execute(
+        'INSERT INTO asset (id, "deviceAssetId", "ownerId", "deviceId", type, "originalPath", "fileCreatedAt", '
+        '"fileModifiedAt", "localDateTime", checksum, "originalFileName") '
+        "VALUES (%s, %s, %s, 'web', 'IMAGE', %s, now(), now(), now(), %s, 'photo.jpg')",
+        (asset, str(asset), user[0], f"/upload/{asset}.jpg", asset.bytes),
+    )
+    for index, line in enumerate(lines):
+        top = 0.1 * index
+        conn.execute(
+            'INSERT INTO asset_ocr ("assetId", x1, y1, x2, y2, x3, y3, x4, y4, "boxScore", "textScore", text) '
+            "VALUES (%s, 0.1, %s, 0.9, %s, 0.9, %s, 0.1, %s, 0.9, 0.9, %s)",
+            (asset, top, top, top + 0.05, top + 0.05, line),
+        )
+    return asset
+
+
+def found(conn, query: str) -> set[uuid.UUID]:
+    rows = conn.execute("SELECT d.asset_id FROM aio.ocr_document d WHERE d.tsv @@ aio.ocr_query(%s)", (query,))
+    return {row[0] for row in rows}
+
+
+def test_cycle_on_immich_migrated_database(real_immich_db):
+    with psycopg.connect(real_immich_db, autocommit=True) as conn:
+        invoice = add_asset(conn, ["上海增值税电子普通发票", "金额 128.00"])
+        before = conn.execute(IMMICH_CATALOG).fetchone()[0]
+
+        assert migrate(real_immich_db, "upgrade", "head", mode=MODE) == 0
+        assert found(conn, "发票") == {invoice}  # back-filled from the existing OCR rows
+        sign = add_asset(conn, ["世纪公园 东门"])
+        assert found(conn, "公园") == {sign}  # kept in sync by the triggers on Immich's real table
+
+        assert migrate(real_immich_db, "downgrade", "base") == 0
+        left = conn.execute("SELECT count(*) FROM pg_class WHERE relnamespace = 'aio'::regnamespace "
+                            "AND relname NOT LIKE 'alembic_version%'").fetchone()[0]
+        assert left == 0  # only Alembic's bookkeeping stays
+        conn.execute("DELETE FROM asset WHERE id = %s", (sign,))
+        assert conn.execute(IMMICH_CATALOG).fetchone()[0] == before
+
+        assert migrate(real_immich_db, "upgrade", "head", mode=MODE) == 0
+        assert found(conn, "发票") == {invoice}
+
+
+def test_immich_deletes_and_truncates(real_immich_db):
+    assert migrate(real_immich_db, "upgrade", "head", mode=MODE) == 0
+    with psycopg.connect(real_immich_db, autocommit=True) as conn:
+        first, second = add_asset(conn, ["门诊收费票据"]), add_asset(conn, ["火车票 G1234"])
+        conn.execute("DELETE FROM asset WHERE id = %s", (first,))  # how Immich removes an asset
+        assert conn.execute("SELECT array_agg(asset_id) FROM aio.ocr_document").fetchone()[0] == [second]
+        conn.execute("TRUNCATE asset_ocr")  # what Immich does on "run all" OCR
+        assert conn.execute("SELECT count(*) FROM aio.ocr_document").fetchone()[0] == 0
+
+
+COLUMNS = ("SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns "
+           "WHERE table_schema = 'public' AND table_name IN ('asset', 'asset_ocr', 'ocr_search')")
+INDEXES = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('asset_ocr', 'ocr_search')"
+CONSTRAINTS = ("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
+               "AND conrelid::regclass::text IN ('asset_ocr', 'ocr_search')")
+
+
+def test_minimal_ddl_matches_immich(real_immich_db, pg_cluster):
+    """tests/immich_schema.sql (used where the Immich source is absent) agrees with the real tables."""
+    minimal = pg_cluster.create_database("minimal_ddl")
+    with psycopg.connect(minimal, autocommit=True) as conn:
+        conn.execute((Path(__file__).parent / "immich_schema.sql").read_text())
+        ours = {tuple(row[:2]): row[2:] for row in conn.execute(COLUMNS)}
+        our_indexes, our_constraints = dict(conn.execute(INDEXES).fetchall()), dict(conn.execute(CONSTRAINTS).fetchall())
+    with psycopg.connect(real_immich_db, autocommit=True) as conn:
+        real = {tuple(row[:2]): row[2:] for row in conn.execute(COLUMNS)}
+        real_indexes, real_constraints = dict(conn.execute(INDEXES).fetchall()), dict(conn.execute(CONSTRAINTS).fetchall())
+        unaccent = conn.execute("SELECT pg_get_functiondef('f_unaccent(text)'::regprocedure)").fetchone()[0]
+    # asset keeps only some of its columns (their defaults differ on purpose); OCR tables are whole.
+    for key, shape in ours.items():
+        assert real.get(key) == shape, key
+    assert {key for key in real if key[0] != "asset"} == {key for key in ours if key[0] != "asset"}
+    assert our_indexes == real_indexes
+    assert our_constraints == real_constraints
+    assert "unaccent('unaccent'" in unaccent and "IMMUTABLE" in unaccent
