@@ -1,4 +1,4 @@
-"""`immich-sidecar`: serve the sidecar, print its configuration, manage the `aio` schema."""
+"""`immich-sidecar`: serve the sidecar, print its configuration, export cn-clip to ONNX, manage the `aio` schema."""
 
 from __future__ import annotations
 
@@ -55,11 +55,37 @@ def serve(settings: Settings) -> None:
     SidecarServer().run()
 
 
+def export_onnx(settings: Settings, names: list[str], precisions: list[str]) -> int:
+    from .errors import ModelUnavailable
+    from .models.clip_export import export_model
+    from .models.names import resolve_clip_name
+
+    for name in names:
+        info = resolve_clip_name(name, settings.clip_aliases)
+        if info is None:
+            print(f"immich-sidecar: {name!r} is not a cn-clip model name", file=sys.stderr)
+            return 2
+        try:
+            timings = export_model(info, settings.checkpoint_dir, settings.onnx_dir, precisions, settings.clip_download)
+        except ModelUnavailable as error:
+            print(f"immich-sidecar: {error}", file=sys.stderr)
+            return 1
+        steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in timings.items())
+        print(f"exported {info.name} to {settings.onnx_dir / info.name} ({steps})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="immich-sidecar", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve Immich's ML protocol (gunicorn), settings from the environment")
     commands.add_parser("config", help="print the configuration table (variables, defaults, meaning)")
+    export = commands.add_parser(
+        "export-onnx", help="export cn-clip towers to ONNX (fp32, int8) into AIO_CLIP_ONNX_DIR, from AIO_CLIP_MODEL_DIR"
+    )
+    export.add_argument("--model", action="append", help="cn-clip model name (repeatable; default AIO_CLIP_MODEL)")
+    export.add_argument("--precision", action="append", choices=["fp32", "int8"],
+                        help="precisions to write (repeatable; default both)")
     db = commands.add_parser("db", help="manage the aio schema (Alembic), database from DB_URL or DB_*")
     db.add_argument("action", choices=["upgrade", "downgrade", "status"])
     db.add_argument("revision", nargs="?", help="target revision (upgrade: head; downgrade: base)")
@@ -75,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_db_command(args.action, args.revision)
         settings = Settings.from_env()
         _configure_logging(settings.log_level)
+        if args.command == "export-onnx":
+            return export_onnx(settings, args.model or [settings.clip_model], args.precision or ["fp32", "int8"])
         serve(settings)
         return 0
     except ConfigError as error:

@@ -18,8 +18,15 @@ class ConfigError(ValueError):
     """A setting has a value the sidecar cannot use; the message names the variable."""
 
 
+def available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))  # honours CPU limits of containers and taskset
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
 def _default_threads() -> int:
-    return max(1, os.cpu_count() or 1)
+    return available_cores()
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,9 @@ SETTINGS: dict[str, Setting] = {
     ),
     "preload_ocr": Setting("MACHINE_LEARNING_PRELOAD__OCR", "", "OCR model name loaded at worker start."),
     "intra_op_threads": Setting(
-        "MACHINE_LEARNING_MODEL_INTRA_OP_THREADS", "0", "Threads inside one inference (0: runtime default)."
+        "MACHINE_LEARNING_MODEL_INTRA_OP_THREADS",
+        "0",
+        "Threads inside one inference, torch and ONNX Runtime (0: the cores divided among the workers).",
     ),
     "inter_op_threads": Setting(
         "MACHINE_LEARNING_MODEL_INTER_OP_THREADS", "0", "Parallel operator threads (0: runtime default)."
@@ -70,6 +79,19 @@ SETTINGS: dict[str, Setting] = {
         "AIO_CLIP_MODEL_DIR",
         "<cache>/cn-clip",
         "cn-clip download root: checkpoints named as cn-clip names them (clip_cn_vit-b-16.pt, ...).",
+    ),
+    "clip_backend": Setting(
+        "AIO_CLIP_BACKEND",
+        "auto",
+        "torch, onnx, or auto (ONNX Runtime when `immich-sidecar export-onnx` files exist, else torch).",
+    ),
+    "clip_onnx_precision": Setting("AIO_CLIP_ONNX_PRECISION", "fp32", "ONNX exports to run: fp32 or int8."),
+    "clip_onnx_dir": Setting("AIO_CLIP_ONNX_DIR", "<clip model dir>/onnx", "Where ONNX exports are written and read."),
+    "batch_max_size": Setting(
+        "AIO_BATCH_MAX_SIZE", "8", "Most concurrent CLIP requests run as one batch; 1 turns batching off."
+    ),
+    "batch_max_wait_ms": Setting(
+        "AIO_BATCH_MAX_WAIT_MS", "0", "Extra wait for a batch to fill (0: take what is queued, add no latency)."
     ),
     "clip_download": Setting(
         "AIO_CLIP_DOWNLOAD", "false", "Let cn-clip download a missing checkpoint (needs network)."
@@ -166,6 +188,11 @@ class Settings:
     device: str = "auto"
     clip_model: str = "cn-clip-ViT-B-16"
     clip_model_dir: Path | None = None
+    clip_backend: str = "auto"
+    clip_onnx_precision: str = "fp32"
+    clip_onnx_dir: Path | None = None
+    batch_max_size: int = 8
+    batch_max_wait_ms: int = 0
     clip_download: bool = False
     clip_aliases: Mapping[str, str] = field(default_factory=dict)
     ocr_model_dir: Path | None = None
@@ -181,6 +208,15 @@ class Settings:
     @property
     def checkpoint_dir(self) -> Path:
         return self.clip_model_dir or self.cache_folder / "cn-clip"
+
+    @property
+    def onnx_dir(self) -> Path:
+        return self.clip_onnx_dir or self.checkpoint_dir / "onnx"
+
+    @property
+    def inference_threads(self) -> int:
+        """Threads per inference: the setting, else the cores shared fairly among the workers."""
+        return self.intra_op_threads or max(1, available_cores() // self.workers)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -198,6 +234,7 @@ class Settings:
         for attr, minimum in (("port", 1), ("workers", 1), ("request_threads", 1), ("worker_timeout", 1),
                               ("keepalive", 0), ("model_ttl", 0), ("model_ttl_poll", 1),
                               ("intra_op_threads", 0), ("inter_op_threads", 0), ("ocr_max_resolution", 32),
+                              ("batch_max_size", 1), ("batch_max_wait_ms", 0),
                               ("max_request_mb", 1), ("max_image_pixels", 1)):
             if (value := raw(attr)) is not None and value != "":
                 values[attr] = _parse_int(SETTINGS[attr].env, value, minimum)
@@ -210,7 +247,12 @@ class Settings:
             values["clip_download"] = _parse_bool(SETTINGS["clip_download"].env, value)
         if (value := raw("cache_folder")):
             values["cache_folder"] = Path(value).expanduser()
-        for attr in ("clip_model_dir", "ocr_model_dir"):
+        for attr, allowed in (("clip_backend", ("auto", "torch", "onnx")), ("clip_onnx_precision", ("fp32", "int8"))):
+            if (value := raw(attr)):
+                if value.lower() not in allowed:
+                    raise ConfigError(f"{SETTINGS[attr].env} must be one of {', '.join(allowed)}, got {value!r}")
+                values[attr] = value.lower()
+        for attr in ("clip_model_dir", "clip_onnx_dir", "ocr_model_dir"):
             if (value := raw(attr)):
                 values[attr] = Path(value).expanduser()
         if (value := raw("clip_aliases")) is not None:

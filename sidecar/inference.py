@@ -40,11 +40,11 @@ def _clip(registry: ModelRegistry, entries: tuple[ModelEntry, ...], image: Image
     if entry.type == VISUAL:
         if image is None:
             raise BadRequest("entries.clip.visual needs an 'image' file in the form")
-        return serialize_embedding(model.encode_images([image])[0])
+        return serialize_embedding(model.encode_image(image))
     assert entry.type == TEXTUAL
     if text is None:
         raise BadRequest("entries.clip.textual needs a 'text' field in the form")
-    return serialize_embedding(model.encode_texts([text])[0])
+    return serialize_embedding(model.encode_text(text))
 
 
 def ocr_options(settings: Settings, entries: tuple[ModelEntry, ...]) -> tuple[float, float, int]:

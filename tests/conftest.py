@@ -32,6 +32,7 @@ def base_settings(checkpoint_dir: Path, tmp_path_factory) -> Settings:
         cache_folder=tmp_path_factory.mktemp("ml-cache"),
         clip_model_dir=checkpoint_dir,
         device="cpu",
+        clip_backend="torch",  # tests/test_onnx.py covers the ONNX backend with its own exports
         clip_model="cn-clip-RN50",
         clip_aliases={"ViT-B-16__openai": "cn-clip-ViT-B-16"},
         mt_photos_api_key="mt_photos_ai_extra",

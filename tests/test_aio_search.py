@@ -110,3 +110,11 @@ def test_fuzz_ocr_query_never_raises_and_keeps_words(corpus_db):
         # A word among the noise still counts: the catch-all in ocr_query must not be what kept us safe.
         tsquery = corpus_db.execute("SELECT aio.ocr_query(%s)::text", (query + " 发票",)).fetchone()[0]
         assert "发票" in tsquery or "-" in query or "OR" in query or '"' in query, (query, tsquery)
+
+
+def test_ocr_search_function_is_the_same_search(corpus_db):
+    """aio.ocr_search, which the Immich patch joins, matches and ranks exactly like the functions it wraps."""
+    for query in [*QUERIES, '"华山医院"', "发票 -增值税", "医院 OR 公园", "!!!", ""]:
+        via_function = [row[0] for row in corpus_db.execute(
+            "SELECT asset_id FROM aio.ocr_search(%s) ORDER BY rank DESC, asset_id LIMIT 10", (query,))]
+        assert via_function == search_aio(corpus_db, query), query

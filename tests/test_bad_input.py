@@ -127,7 +127,7 @@ def test_an_unexpected_failure_is_a_500_without_a_stack_trace(base_settings):
     from sidecar.models.registry import ModelRegistry
 
     class Broken:
-        def encode_texts(self, texts):
+        def encode_text(self, text):
             raise ZeroDivisionError("secret internals")
 
     app = create_app(base_settings, ModelRegistry(base_settings, clip_factory=lambda s, i: Broken()))

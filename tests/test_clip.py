@@ -69,7 +69,7 @@ def test_http_answer_equals_the_model_called_directly(client, registry):
     import io
 
     data = jpeg_bytes(color=(90, 90, 200))
-    direct = registry.clip("cn-clip-RN50").encode_images([Image.open(io.BytesIO(data)).convert("RGB")])[0]
+    direct = registry.clip("cn-clip-RN50").encode_image(Image.open(io.BytesIO(data)).convert("RGB"))
     served = embedding(client.post("/predict", data=immich_form(clip_visual("cn-clip-RN50"), image=data)))
     assert np.allclose(direct, served, atol=1e-6)
 

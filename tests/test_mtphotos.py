@@ -41,7 +41,7 @@ def test_clip_image_and_text_are_string_vectors_of_the_configured_model(client, 
         values = response.get_json()["result"]
         assert len(values) == 1024 and all(isinstance(v, str) for v in values)
         assert abs(np.linalg.norm(np.array(values, dtype=np.float64)) - 1) < 1e-4
-    expected = registry.clip("cn-clip-RN50").encode_texts(["海边的日落"])[0]
+    expected = registry.clip("cn-clip-RN50").encode_text("海边的日落")
     assert np.allclose(np.array(text.get_json()["result"], dtype=np.float32), expected, atol=1e-6)
 
 

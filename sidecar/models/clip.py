@@ -12,12 +12,10 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ModelUnavailable
+from .clip_preprocess import CONTEXT_LENGTH, normalise
 from .names import ClipModelInfo
 
 log = logging.getLogger(__name__)
-
-CONTEXT_LENGTH = 52  # cn-clip's text context length for every released model
-
 
 def resolve_device(setting: str) -> str:
     import torch
@@ -31,6 +29,8 @@ def resolve_device(setting: str) -> str:
 
 class TorchClipModel:
     """Both towers of one cn-clip model; embeddings come back L2-normalised, float32."""
+
+    backend = "torch"
 
     def __init__(
         self, info: ClipModelInfo, checkpoint_dir: Path, device: str, allow_download: bool = False, threads: int = 0
@@ -74,29 +74,34 @@ class TorchClipModel:
             raise RuntimeError(f"{self.info.name} is not loaded")
         return self._model
 
-    def preprocess(self, images: Sequence[Image.Image]):
+    # The three steps are separate so that the batcher can run preparation in the request's thread.
+    def prepare_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         import torch
 
-        return torch.stack([self._transform(image) for image in images])
+        return torch.stack([self._transform(image) for image in images]).numpy()
 
-    def encode_images(self, images: Sequence[Image.Image]) -> np.ndarray:
-        import torch
-
-        batch = self.preprocess(images).to(self.device, dtype=self.model.dtype)
-        with torch.inference_mode():
-            features = self.model.encode_image(batch)
-        return _normalise(features.float().cpu().numpy())
-
-    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        import torch
+    def prepare_texts(self, texts: Sequence[str]) -> np.ndarray:
         from cn_clip.clip import tokenize
 
-        tokens = tokenize(list(texts), context_length=CONTEXT_LENGTH).to(self.device)
+        return tokenize(list(texts), context_length=CONTEXT_LENGTH).numpy()
+
+    def embed_images(self, batch: np.ndarray) -> np.ndarray:
+        import torch
+
+        tensor = torch.from_numpy(batch).to(self.device, dtype=self.model.dtype)
         with torch.inference_mode():
-            features = self.model.encode_text(tokens)
-        return _normalise(features.float().cpu().numpy())
+            features = self.model.encode_image(tensor)
+        return normalise(features.float().cpu().numpy())
 
+    def embed_texts(self, tokens: np.ndarray) -> np.ndarray:
+        import torch
 
-def _normalise(features: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(features, axis=-1, keepdims=True)
-    return (features / np.maximum(norms, 1e-12)).astype(np.float32)
+        with torch.inference_mode():
+            features = self.model.encode_text(torch.from_numpy(tokens).to(self.device))
+        return normalise(features.float().cpu().numpy())
+
+    def encode_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+        return self.embed_images(self.prepare_images(images))
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_texts(self.prepare_texts(texts))

@@ -31,6 +31,12 @@ class OcrResult:
 
 
 class RapidOcrModel:
+    backend = "rapidocr"
+
+    @property
+    def device(self) -> str:
+        return "cuda" if self.use_cuda else "cpu"
+
     def __init__(self, model_dir: Path | None = None, use_cuda: bool = False, threads: int = 0) -> None:
         self.model_dir = model_dir
         self.use_cuda = use_cuda

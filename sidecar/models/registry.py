@@ -25,27 +25,43 @@ class _Slot:
     lock: threading.Lock | None = None
 
 
-def _torch_clip(settings: Settings, info: ClipModelInfo) -> Any:
-    from .clip import TorchClipModel, resolve_device
+def clip_backend(settings: Settings, info: ClipModelInfo) -> str:
+    """torch or onnx for this model: the setting, or with `auto` ONNX when its export is present."""
+    if settings.clip_backend != "auto":
+        return settings.clip_backend
+    from .clip_onnx import export_exists
 
-    device = resolve_device(settings.device)
-    return TorchClipModel(
-        info, settings.checkpoint_dir, device, settings.clip_download, settings.intra_op_threads
-    ).load()
+    return "onnx" if export_exists(settings.onnx_dir, info, settings.clip_onnx_precision) else "torch"
+
+
+def _load_clip(settings: Settings, info: ClipModelInfo) -> Any:
+    from ..batching import BatchedClip
+
+    if clip_backend(settings, info) == "onnx":
+        from .clip_onnx import OnnxClipModel
+
+        model: Any = OnnxClipModel(info, settings.onnx_dir, settings.clip_onnx_precision, settings.device,
+                                   settings.inference_threads, settings.inter_op_threads).load()
+    else:
+        from .clip import TorchClipModel, resolve_device
+
+        model = TorchClipModel(info, settings.checkpoint_dir, resolve_device(settings.device), settings.clip_download,
+                               settings.inference_threads).load()
+    return BatchedClip(model, settings.batch_max_size, settings.batch_max_wait_ms / 1000)
 
 
 def _rapid_ocr(settings: Settings) -> Any:
     from .ocr import RapidOcrModel
 
     use_cuda = settings.device == "cuda"
-    return RapidOcrModel(settings.ocr_model_dir, use_cuda, settings.intra_op_threads).load()
+    return RapidOcrModel(settings.ocr_model_dir, use_cuda, settings.inference_threads).load()
 
 
 class ModelRegistry:
     def __init__(
         self,
         settings: Settings,
-        clip_factory: Callable[[Settings, ClipModelInfo], Any] = _torch_clip,
+        clip_factory: Callable[[Settings, ClipModelInfo], Any] = _load_clip,
         ocr_factory: Callable[[Settings], Any] = _rapid_ocr,
     ) -> None:
         for alias, target in settings.clip_aliases.items():
@@ -101,6 +117,18 @@ class ModelRegistry:
     def loaded(self) -> list[str]:
         with self._lock:
             return sorted("/".join(key) for key, slot in self._slots.items() if slot.model is not None)
+
+    def describe(self) -> dict[str, dict[str, str]]:
+        """What each loaded model runs on: backend (torch, onnx-fp32, onnx-int8, rapidocr) and device."""
+        with self._lock:
+            loaded = {"/".join(key): slot.model for key, slot in self._slots.items() if slot.model is not None}
+        described = {}
+        for name, model in sorted(loaded.items()):
+            backend = getattr(model, "backend", type(model).__name__)
+            if backend == "onnx":
+                backend = f"onnx-{model.model.precision}"
+            described[name] = {"backend": backend, "device": getattr(model, "device", "cpu")}
+        return described
 
     def preload(self) -> None:
         for name in {self.settings.preload_clip_visual, self.settings.preload_clip_textual} - {""}:

@@ -28,8 +28,9 @@ def root():
         message="Immich ML",  # what Immich ML answers here; the rest is this service's own
         service="immich-all-in-one sidecar",
         version=__version__,
-        device=state.settings.device,
+        device=state.settings.device,  # the setting; "models" says where each loaded model actually runs
         loaded=state.registry.loaded(),
+        models=state.registry.describe(),
         upstream=state.settings.upstream_url or None,
         pid=os.getpid(),  # which worker answered: useful behind several workers
     )

@@ -75,7 +75,7 @@ def clip_image():
     state = sidecar()
     g.task, g.model = "clip/visual", state.settings.clip_model
     image = _uploaded_image()
-    embedding = state.registry.clip(state.settings.clip_model).encode_images([image])[0]
+    embedding = state.registry.clip(state.settings.clip_model).encode_image(image)
     return jsonify(result=[f"{value:.16f}" for value in embedding.tolist()])
 
 
@@ -87,5 +87,5 @@ def clip_text():
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip():
         raise BadRequest('a JSON body {"text": "..."} with a non-empty string is required')
-    embedding = state.registry.clip(state.settings.clip_model).encode_texts([text])[0]
+    embedding = state.registry.clip(state.settings.clip_model).encode_text(text)
     return jsonify(result=[f"{value:.16f}" for value in embedding.tolist()])

@@ -1,0 +1,110 @@
+"""Micro-batching: concurrent requests for the same model tower run as one batch.
+
+Each request prepares its own input (decode, resize, tokenise) in its own thread, then hands the
+prepared row to the tower's batcher and waits. One thread per tower runs the model on everything
+queued at that moment (at most `max_size` rows, waiting at most `max_wait_s` for more), then hands each
+caller its own row of the result. With one client nothing waits; with many, rows queue up while a
+batch runs and the next batch takes them all, so preparation overlaps inference.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from typing import Callable
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+RunBatch = Callable[[np.ndarray], np.ndarray]
+
+
+class Batcher:
+    def __init__(self, run: RunBatch, max_size: int, max_wait_s: float, name: str) -> None:
+        if max_size < 1:
+            raise ValueError("max_size must be >= 1")
+        self._run = run
+        self.max_size = max_size
+        self.max_wait_s = max_wait_s
+        self.name = name
+        self._queue: queue.Queue[tuple[np.ndarray, Future]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self.batches = 0  # counters for tests and metrics
+        self.rows = 0
+
+    def submit(self, row: np.ndarray) -> np.ndarray:
+        """The model's output for one prepared input row; raises what the model raised."""
+        future: Future = Future()
+        self._ensure_thread()
+        self._queue.put((row, future))
+        return future.result()
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None:
+            with self._start_lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._loop, name=f"batch-{self.name}", daemon=True)
+                    self._thread.start()
+
+    def _collect(self) -> list[tuple[np.ndarray, Future]]:
+        items = [self._queue.get()]
+        deadline = time.monotonic() + self.max_wait_s
+        while len(items) < self.max_size:
+            remaining = deadline - time.monotonic()
+            try:
+                items.append(self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return items
+
+    def _loop(self) -> None:
+        while True:
+            items = self._collect()
+            live = [(row, future) for row, future in items if future.set_running_or_notify_cancel()]
+            if not live:
+                continue
+            try:
+                output = self._run(np.stack([row for row, _ in live]))
+                if len(output) != len(live):
+                    raise RuntimeError(f"{self.name}: {len(live)} inputs gave {len(output)} outputs")
+            except BaseException as error:  # every caller of this batch gets the error, the loop goes on
+                log.exception("batch of %d on %s failed", len(live), self.name)
+                for _, future in live:
+                    future.set_exception(error)
+                continue
+            self.batches += 1
+            self.rows += len(live)
+            for index, (_, future) in enumerate(live):
+                future.set_result(output[index])
+
+
+class BatchedClip:
+    """A loaded CLIP model (torch or ONNX) behind one batcher per tower; batch size 1 calls it directly."""
+
+    def __init__(self, model, max_size: int, max_wait_s: float) -> None:
+        self.model = model
+        self.info = model.info
+        self.device = model.device
+        self.backend = model.backend
+        self._images = self._texts = None
+        if max_size > 1:
+            self._images = Batcher(model.embed_images, max_size, max_wait_s, f"{model.info.name}-visual")
+            self._texts = Batcher(model.embed_texts, max_size, max_wait_s, f"{model.info.name}-textual")
+
+    def stats(self) -> dict[str, tuple[int, int]]:
+        """(batches run, rows embedded) per tower; empty when batching is off."""
+        return {tower: (batcher.batches, batcher.rows)
+                for tower, batcher in (("visual", self._images), ("textual", self._texts)) if batcher is not None}
+
+    def encode_image(self, image) -> np.ndarray:
+        row = self.model.prepare_images([image])
+        return self._images.submit(row[0]) if self._images else self.model.embed_images(row)[0]
+
+    def encode_text(self, text: str) -> np.ndarray:
+        row = self.model.prepare_texts([text])
+        return self._texts.submit(row[0]) if self._texts else self.model.embed_texts(row)[0]
