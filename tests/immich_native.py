@@ -33,3 +33,13 @@ def immich_migrate(work: Path, database_url: str) -> None:
                             capture_output=True, text=True, timeout=300)
     if result.returncode != 0 or "Migrations failed" in result.stdout + result.stderr:
         raise RuntimeError(f"Immich's migrations failed:\n{(result.stdout + result.stderr)[-4000:]}")
+
+
+def node_env(**extra: str) -> dict[str, str]:
+    return dict(os.environ, PATH=toolchain_path(), npm_config_manage_package_manager_versions="false", **extra)
+
+
+def pnpm(cwd: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+    """A pnpm script of the Immich workspace, with the toolchain scripts/immich_build.sh installed."""
+    return subprocess.run(["pnpm", *args], cwd=cwd, env=node_env(CI="true"), capture_output=True, text=True,
+                          timeout=timeout)

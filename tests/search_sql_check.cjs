@@ -1,0 +1,24 @@
+// The patched server's SearchRepository against a real database (tests/test_patches.py):
+//   DB_URL=... node search_sql_check.cjs <built server dir> '<json: ocr, userIds, embedding>'
+// prints which OCR engine it found and the asset ids each search returns, best first.
+const path = require('node:path');
+const serverDir = process.argv[2];
+require(path.join(serverDir, 'node_modules/reflect-metadata'));
+const { Kysely } = require(path.join(serverDir, 'node_modules/kysely'));
+const { getKyselyConfig } = require(path.join(serverDir, 'dist/utils/database'));
+const { SearchRepository } = require(path.join(serverDir, 'dist/repositories/search.repository'));
+(async () => {
+  const db = new Kysely(getKyselyConfig({ connectionType: 'url', url: process.env.DB_URL }));
+  const repo = new SearchRepository(db);
+  const input = JSON.parse(process.argv[3]);
+  const out = {};
+  out.engine = await repo.getOcrSearchEngine();
+  const ids = (r) => r.items.map((a) => a.id);
+  out.metadata = ids(await repo.searchMetadata({ page: 1, size: 10 }, { ocr: input.ocr, ocrEngine: out.engine, userIds: input.userIds, orderDirection: 'desc' }));
+  out.stats = (await repo.searchStatistics({ ocr: input.ocr, ocrEngine: out.engine, userIds: input.userIds })).total;
+  if (out.engine === 'aio') {
+    out.hybrid = ids(await repo.searchHybrid({ page: 1, size: 10 }, { embedding: input.embedding, hybridQuery: input.ocr, clipWeight: 1, ocrWeight: 1, userIds: input.userIds }));
+  }
+  console.log(JSON.stringify(out));
+  await db.destroy();
+})().catch((e) => { console.error(e); process.exit(1); });

@@ -1,0 +1,169 @@
+"""Tier "patches": the patch series on the real Immich v2.4.1 source (skips loudly without it).
+
+The series must apply to a pristine tree (all or nothing, twice detected), and the patched tree must
+pass upstream's own checks: server `pnpm check` and `pnpm test`, web `check:typescript`,
+`check:svelte`, `test` and `build`. The patched server's search queries also run against a real
+PostgreSQL with Immich's and the aio migrations.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from .conftest import migrate
+from .immich_native import ROOT, build_immich, immich_migrate, node_env, pnpm
+
+pytestmark = [pytest.mark.immich]
+
+APPLY = ROOT / "scripts" / "apply_patches.sh"
+
+
+def pristine_tree() -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "immich-all-in-one"
+    return Path(os.environ.get("IMMICH_SRC") or cache / "immich-v2.4.1")
+
+
+@pytest.fixture(scope="session")
+def pristine() -> Path:
+    tree = pristine_tree()
+    if not (tree / "server" / "package.json").is_file():
+        pytest.skip(f"patches tier SKIPPED: no Immich v2.4.1 source at {tree} (set IMMICH_SRC; see ../shared/IMMICH.md)")
+    return tree
+
+
+@pytest.fixture()
+def copy_of_pristine(pristine, tmp_path) -> Path:
+    target = tmp_path / "immich"
+    shutil.copytree(pristine, target, symlinks=True, ignore=shutil.ignore_patterns("node_modules"))
+    if not (target / ".git").exists():
+        subprocess.run(["git", "init", "-q"], cwd=target, check=True)
+        subprocess.run(["git", "add", "-A"], cwd=target, check=True)
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "pristine"], cwd=target,
+                       check=True)
+    return target
+
+
+def apply(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(APPLY), *args], capture_output=True, text=True)
+
+
+def git_status(tree: Path) -> str:
+    return subprocess.run(["git", "status", "--porcelain"], cwd=tree, capture_output=True, text=True).stdout
+
+
+def test_series_applies_to_the_pristine_tree(pristine):
+    result = apply("--check", str(pristine))
+    assert result.returncode == 0, result.stderr
+    assert "patches of v2.4.1 apply" in result.stderr
+
+
+def test_apply_then_apply_again(copy_of_pristine):
+    first = apply(str(copy_of_pristine))
+    assert first.returncode == 0, first.stderr
+    changed = git_status(copy_of_pristine)
+    assert "server/src/services/search.service.ts" in changed and "web/src/lib/utils/search-payload.ts" in changed
+    again = apply(str(copy_of_pristine))
+    assert again.returncode == 0 and "already carries all" in again.stderr
+    assert git_status(copy_of_pristine) == changed
+
+
+def test_conflicting_edit_fails_cleanly(copy_of_pristine):
+    target = copy_of_pristine / "server" / "src" / "utils" / "database.ts"
+    target.write_text(target.read_text().replace("%>> f_unaccent", "%> f_unaccent"))  # an upstream-like change
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "upstream change"],
+                   cwd=copy_of_pristine, check=True)
+    for args in (["--check"], []):
+        result = apply(*args, str(copy_of_pristine))
+        assert result.returncode == 1
+        assert "0002-server-OCR-search-ranked-by-the-aio-schema" in result.stderr
+        assert "server/src/utils/database.ts:" in result.stderr
+        assert git_status(copy_of_pristine) == ""  # nothing changed, not even the patches before 0002
+
+
+# --- the patched build and upstream's own checks ------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def patched(pristine) -> Path:
+    work, reason = build_immich("--patched", "--web")
+    if work is None:
+        pytest.skip(f"patches tier SKIPPED: {reason}")
+    return work
+
+
+def run_ok(result: subprocess.CompletedProcess, what: str) -> None:
+    assert result.returncode == 0, f"{what} failed:\n{(result.stdout + result.stderr)[-6000:]}"
+
+
+def test_server_type_check(patched):
+    run_ok(pnpm(patched / "server", "check"), "server pnpm check")
+
+
+def test_server_unit_tests(patched):
+    result = pnpm(patched / "server", "test", "--run")
+    run_ok(result, "server pnpm test")
+    # The new tests of the series ran with the rest.
+    output = result.stdout + result.stderr
+    assert "ocr-query.spec.ts" in output and "search.service.spec.ts" in output
+
+
+def test_web_type_check(patched):
+    run_ok(pnpm(patched / "web", "check:typescript"), "web check:typescript")
+
+
+def test_web_svelte_check(patched):
+    run_ok(pnpm(patched / "web", "check:svelte"), "web check:svelte")
+
+
+def test_web_unit_tests(patched):
+    result = pnpm(patched / "web", "test")
+    run_ok(result, "web test")
+    assert "search-payload.spec.ts" in result.stdout + result.stderr
+
+
+def test_web_build(patched):
+    # scripts/immich_build.sh --web built it; the SPA and its translations are there.
+    assert (patched / "web" / "build" / "index.html").is_file()
+    assert any((patched / "web" / "build").rglob("*.js"))
+
+
+def test_patched_search_queries_on_a_real_database(patched, pg_cluster):
+    """The SQL the patch generates (OCR ranking, fallback, hybrid fusion) against real tables."""
+    from .test_immich_migrations import add_asset
+
+    url = pg_cluster.create_database("patched_search")
+    immich_migrate(patched, url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        invoice = add_asset(conn, ["增值税电子普通发票", "发票号码 12345678", "发票 金额 128.00"])
+        receipt = add_asset(conn, ["超市购物小票", "如需发票请到服务台"])
+        station = add_asset(conn, ["上海南站"])
+        user = conn.execute('SELECT id FROM "user"').fetchone()[0]
+        for asset, first in ((station, 0.9), (receipt, 0.5), (invoice, 0.1)):  # CLIP likes the station best
+            vector = [first] + [0.01] * 511
+            conn.execute('INSERT INTO smart_search ("assetId", embedding) VALUES (%s, %s)', (asset, str(vector)))
+    query = json.dumps({"ocr": "发票", "userIds": [str(user)], "embedding": str([1.0] + [0.0] * 511)})
+
+    def search() -> dict:
+        result = subprocess.run(["node", str(ROOT / "tests" / "search_sql_check.cjs"), str(patched / "server"), query],
+                                env=node_env(DB_URL=url), capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    without_aio = search()
+    assert without_aio["engine"] == "immich"  # upstream's method, nothing raised
+
+    assert migrate(url, "upgrade", "head") == 0
+    with_aio = search()
+    assert with_aio["engine"] == "aio"
+    assert with_aio["metadata"] == [str(invoice), str(receipt)]  # three mentions beat one
+    assert with_aio["stats"] == 2
+    # Fusion: the OCR matches rise above the station that CLIP alone ranks first.
+    assert with_aio["hybrid"][:2] == [str(invoice), str(receipt)] and str(station) in with_aio["hybrid"]
+    assert uuid.UUID(with_aio["hybrid"][2]) == station
