@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the project needs on a fresh Debian machine: the Python environment (.venv) and, with
 # --system, the Debian packages the tests use (CJK font, PostgreSQL 15 with pgvector built from
-# Debian's source package). Idempotent: a second run only checks.
+# Debian's source package, Redis and Chromium for the end-to-end tier, rsync for the Immich build). Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +16,8 @@ done
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 if [ "$system" = 1 ]; then
-  packages=(fonts-wqy-zenhei postgresql-15 postgresql-contrib postgresql-server-dev-15 build-essential)
+  packages=(fonts-wqy-zenhei postgresql-15 postgresql-contrib postgresql-server-dev-15 build-essential
+            redis-server chromium rsync git)
   missing=()
   for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -32,10 +32,13 @@ fi
 
 # Toolchain: Debian's node is too old for Immich; npm's node@24 package ships the binary.
 tools=$cache/toolchain
-if [ ! -x "$tools/node_modules/.bin/pnpm" ] || [ ! -x "$tools/node_modules/.bin/node" ]; then
-  echo "immich_build: installing node@24 and pnpm@10 into $tools" >&2
+# playwright-core drives Debian's chromium in the e2e tier; it never downloads a browser of its own.
+toolchain=(node@24 pnpm@10 playwright-core@1.65.1)
+if [ ! -x "$tools/node_modules/.bin/pnpm" ] || [ ! -x "$tools/node_modules/.bin/node" ] \
+   || [ ! -f "$tools/node_modules/playwright-core/package.json" ]; then
+  echo "immich_build: installing ${toolchain[*]} into $tools" >&2
   mkdir -p "$tools"
-  npm install --silent --prefix "$tools" node@24 pnpm@10 >&2
+  npm install --silent --prefix "$tools" "${toolchain[@]}" >&2
 fi
 export PATH="$tools/node_modules/.bin:$PATH"
 # pnpm refuses to switch to the workspace's pinned pnpm here ("no registry signature").

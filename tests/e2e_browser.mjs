@@ -1,0 +1,58 @@
+// The browser half of the e2e tier (tests/test_e2e.py): Debian's chromium driven by playwright-core.
+//   node e2e_browser.mjs <playwright-core dir> <immich url> <email> <password> <screenshot dir> <expected count>
+// Logs in through the login form, searches `ocr:发票` from the search bar, checks the thumbnails, opens
+// the first photo, runs "Regenerate OCR" from its menu and waits for the toast. Prints a JSON summary.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const [playwrightDir, baseUrl, email, password, shots, expectedCount] = process.argv.slice(2);
+const require = createRequire(import.meta.url);
+const { chromium } = require(path.join(playwrightDir, 'playwright-core'));
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+});
+const summary = {};
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
+  page.setDefaultTimeout(60_000);
+
+  await page.goto(`${baseUrl}/auth/login`);
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Login' }).click();
+  await page.waitForURL(/\/photos/);
+  await page.screenshot({ path: path.join(shots, '1-logged-in.png') });
+
+  const searchBar = page.locator('#main-search-bar');
+  await searchBar.click();
+  await searchBar.fill('ocr:发票');
+  await searchBar.press('Enter');
+  await page.waitForURL(/\/search/);
+  const thumbnails = page.locator('[data-thumbnail-focus-container]');
+  await thumbnails.nth(Number(expectedCount) - 1).waitFor();
+  summary.searchUrl = decodeURIComponent(page.url());
+  summary.thumbnails = await thumbnails.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-asset')));
+  await page.screenshot({ path: path.join(shots, '2-search-ocr-invoice.png') });
+
+  await thumbnails.first().click();
+  await page.waitForSelector('#immich-asset-viewer');
+  summary.opened = page.url();
+  await page.getByRole('button', { name: 'More' }).click();
+  await page.getByText('Regenerate OCR', { exact: true }).click();
+  const toast = page.getByText('Regenerating OCR');
+  await toast.first().waitFor();
+  summary.toast = await toast.first().innerText();
+  await page.screenshot({ path: path.join(shots, '3-regenerate-ocr-toast.png') });
+} catch (error) {
+  const page = browser.contexts()[0]?.pages()[0];
+  if (page) {
+    await page.screenshot({ path: path.join(shots, 'failure.png') }).catch(() => {});
+  }
+  summary.error = String(error?.stack || error);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(summary));
+process.exit(summary.error ? 1 : 0);

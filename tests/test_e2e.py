@@ -1,0 +1,273 @@
+"""Tier "e2e": the patched Immich v2.4.1 with the sidecar and the aio schema, driven as a user drives it.
+
+Through the public API: admin sign-up, upload of a library of generated photos with Chinese text,
+waiting for Immich's jobs, then OCR, combined, phrase, exclusion, hybrid and hostile searches,
+refresh-ocr for one asset (seen at the sidecar) and deletion. Through headless Chromium: log in,
+search `ocr:发票`, open a photo, "Regenerate OCR". Needs the Immich source (see ../shared/IMMICH.md),
+Redis and Chromium; skips loudly without them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from .conftest import zhparser_available
+from .imagegen import TextImage
+from .immich_native import ROOT, build_immich, node_env
+from .photos import photo_jpeg
+
+pytestmark = [pytest.mark.immich, pytest.mark.postgres]
+
+CLIP_MODEL = "cn-clip-ViT-B-16"
+EMAIL, PASSWORD = "admin@example.com", "admin-password"
+
+# The fixture library: name -> OCR lines (top to bottom); None is a photo without text.
+LIBRARY: dict[str, tuple[str, ...] | None] = {
+    "invoice-vat": ("上海增值税电子普通发票", "发票代码 031001900111", "发票号码 12345678", "合计 128.00元"),
+    "invoice-special": ("增值税专用发票", "开票日期 2024年5月1日", "金额 3560.00"),
+    "receipt-market": ("华联超市 购物小票", "如需发票请到服务台开具", "谢谢惠顾"),
+    "sign-hospital": ("复旦大学附属华山医院", "门诊大楼"),
+    "sign-park": ("世纪公园", "东门入口"),
+    "sign-shop": ("老王烧烤 营业中", "欢迎光临"),
+    "menu-sichuan": ("川菜馆菜单", "宫保鸡丁 38元", "麻婆豆腐 26元", "水煮鱼 68元"),
+    "menu-cafe": ("街角咖啡厅", "拿铁 32元", "美式咖啡 28元"),
+    "ticket-train": ("火车票", "上海南站 至 杭州东站", "G1234次 二等座"),
+    "ticket-movie": ("星光影城 电影票", "3号厅 7排8座"),
+    "ticket-plane": ("登机牌 BOARDING PASS", "浦东国际机场 T2", "航班 MU5101"),
+    "doc-contract": ("劳动合同", "甲方 上海星辰科技有限公司", "乙方 张伟"),
+    "doc-notice": ("停水通知", "本小区明日9点至17点停水"),
+    "doc-exam": ("生物学期末考试", "第一题 简述细胞结构"),
+    "sign-station": ("上海南站", "地铁1号线 3号线"),
+    "wifi-card": ("WiFi 密码 immich2024", "网络名称 Home-5G"),
+    "express": ("顺丰速运", "运单号 SF1234567890"),
+    "mixed-en": ("Welcome to Shanghai 欢迎来到上海", "Open 9:00-21:00"),
+    "photo-1": None,
+    "photo-2": None,
+    "photo-3": None,
+    "photo-4": None,
+}
+HOSTILE = ['"', '"""', "OR", "-", "--", "- -发票", "!!!", "(发票", "发票)", "'; DROP TABLE asset; --", "🎉🎉", "\\",
+           "&|!:*<->", "%%%", "发票 OR OR", "a" * 600, "ocr:", "　", "\u0000x"]
+
+
+def image_bytes(name: str, lines: tuple[str, ...] | None, index: int) -> bytes:
+    if lines is None:
+        return photo_jpeg(1440, 1080, 1, seed=index)
+    return TextImage(name, lines, size=(1000, 800), font_size=44).jpeg()
+
+
+@pytest.fixture(scope="module")
+def stack(checkpoint_dir):
+    for tool, package in (("redis-server", "redis-server"), ("chromium", "chromium")):
+        if shutil.which(tool) is None:
+            pytest.skip(f"e2e tier SKIPPED: {tool} is not installed (apt-get install {package})")
+    work, reason = build_immich("--patched", "--web")
+    if work is None:
+        pytest.skip(f"e2e tier SKIPPED: {reason}")
+    from .e2e_stack import Stack
+
+    stack = Stack(work, checkpoint_dir, CLIP_MODEL).start()
+    try:
+        yield stack
+    finally:
+        keep = ROOT / "test-results" / "e2e"
+        keep.mkdir(parents=True, exist_ok=True)
+        for log in stack.logs.glob("*.log"):  # next to the screenshots, for whoever reads a failure
+            shutil.copy(log, keep / log.name)
+        stack.close()
+
+
+@pytest.fixture(scope="module")
+def library(stack):
+    """Admin signed up, models chosen, the library uploaded and every job finished: name -> asset id."""
+    assert stack.api("POST", "/auth/admin-sign-up", json={"email": EMAIL, "password": PASSWORD, "name": "Admin"}).ok
+    token = stack.api("POST", "/auth/login", json={"email": EMAIL, "password": PASSWORD}).json()["accessToken"]
+    assert stack.api("POST", "/system-metadata/admin-onboarding", token, json={"isOnboarded": True}).ok
+    config = stack.api("GET", "/system-config", token).json()
+    config["machineLearning"]["clip"]["modelName"] = CLIP_MODEL
+    config["machineLearning"]["ocr"]["modelName"] = "PP-OCRv5_mobile"
+    assert config["machineLearning"]["hybridSearch"] == {"enabled": True, "clipWeight": 1, "ocrWeight": 1}
+    response = stack.api("PUT", "/system-config", token, json=config)
+    assert response.ok, response.text
+
+    ids = {}
+    base = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    for index, (name, lines) in enumerate(LIBRARY.items()):
+        taken = (base + timedelta(days=index)).isoformat()
+        response = stack.api(
+            "POST", "/assets", token,
+            files={"assetData": (f"{name}.jpg", io.BytesIO(image_bytes(name, lines, index)), "image/jpeg")},
+            data={"deviceAssetId": name, "deviceId": "e2e", "fileCreatedAt": taken, "fileModifiedAt": taken},
+        )
+        assert response.status_code == 201, response.text
+        ids[name] = response.json()["id"]
+    wait_for_jobs(stack, token)
+    return token, ids
+
+
+def wait_for_jobs(stack, token: str, timeout: float = 900) -> None:
+    deadline = time.monotonic() + timeout
+    idle_polls = 0
+    while time.monotonic() < deadline:
+        queues = stack.api("GET", "/jobs", token).json()
+        busy = {name: q["jobCounts"] for name, q in queues.items()
+                if q["jobCounts"]["active"] or q["jobCounts"]["waiting"] or q["jobCounts"]["delayed"]}
+        idle_polls = 0 if busy else idle_polls + 1
+        if idle_polls >= 3:
+            return
+        time.sleep(1)
+    raise AssertionError(f"Immich's jobs did not finish: {busy}")
+
+
+def names_of(ids: dict[str, str], assets: list[dict]) -> list[str]:
+    by_id = {v: k for k, v in ids.items()}
+    return [by_id.get(asset["id"], asset["id"]) for asset in assets]
+
+
+def metadata_search(stack, token, **body) -> list[dict]:
+    response = stack.api("POST", "/search/metadata", token, json=body)
+    assert response.status_code == 200, response.text
+    return response.json()["assets"]["items"]
+
+
+def smart_search(stack, token, query: str) -> list[dict]:
+    response = stack.api("POST", "/search/smart", token, json={"query": query})
+    assert response.status_code == 200, response.text
+    return response.json()["assets"]["items"]
+
+
+def test_every_photo_with_text_has_its_ocr_document(stack, library):
+    _, ids = library
+    with psycopg.connect(stack.db_url) as conn:
+        bodies = dict(conn.execute("SELECT asset_id::text, body FROM aio.ocr_document").fetchall())
+    with_text = {name for name, lines in LIBRARY.items() if lines}
+    assert {name for name in with_text if ids[name] in bodies} == with_text
+    assert "发票" in bodies[ids["invoice-vat"]] and "华山医院" in bodies[ids["sign-hospital"]]
+    assert not any(ids[name] in bodies for name, lines in LIBRARY.items() if lines is None)
+
+
+def test_ocr_search_finds_exactly_the_invoices_best_first(stack, library):
+    token, ids = library
+    expected = {"invoice-vat", "invoice-special", "receipt-market"}
+    by_metadata = names_of(ids, metadata_search(stack, token, ocr="发票"))
+    by_prefix = names_of(ids, smart_search(stack, token, "ocr:发票"))  # the server understands the prefix
+    for found in (by_metadata, by_prefix):
+        assert set(found) == expected
+        assert found[0] == "invoice-vat"  # three mentions of 发票 beat one
+    assert by_metadata == by_prefix
+
+
+def test_words_inside_compounds_and_bigram_coincidences(stack, library):
+    token, ids = library
+    assert names_of(ids, metadata_search(stack, token, ocr="医院")) == ["sign-hospital"]
+    assert names_of(ids, metadata_search(stack, token, ocr="公园")) == ["sign-park"]
+    if stack.search_mode == "zhparser":
+        assert names_of(ids, metadata_search(stack, token, ocr="海南")) == []  # not 上海南站
+
+
+def test_combined_context_and_ocr_term(stack, library):
+    token, ids = library
+    found = names_of(ids, smart_search(stack, token, "海边 ocr:发票"))
+    assert set(found) == {"invoice-vat", "invoice-special", "receipt-market"}
+
+
+def test_phrase_and_exclusion(stack, library):
+    token, ids = library
+    assert names_of(ids, smart_search(stack, token, 'ocr:"电子普通发票"')) == ["invoice-vat"]
+    assert names_of(ids, smart_search(stack, token, "ocr:发票 -增值税")) == ["receipt-market"]
+
+
+def test_hybrid_search_lifts_the_photo_whose_text_matches(stack, library):
+    token, ids = library
+    hybrid = names_of(ids, smart_search(stack, token, "火车票"))
+    config = stack.api("GET", "/system-config", token).json()
+    config["machineLearning"]["hybridSearch"]["enabled"] = False
+    assert stack.api("PUT", "/system-config", token, json=config).ok
+    try:
+        clip_only = names_of(ids, smart_search(stack, token, "火车票"))
+    finally:
+        config["machineLearning"]["hybridSearch"]["enabled"] = True
+        assert stack.api("PUT", "/system-config", token, json=config).ok
+    assert hybrid[0] == "ticket-train"
+    assert hybrid.index("ticket-train") <= clip_only.index("ticket-train")
+    assert set(hybrid) == set(clip_only)  # fusion reorders; it neither loses nor invents photos
+
+
+def test_hostile_input_never_errors(stack, library):
+    token, _ = library
+    for text in HOSTILE:
+        for path, body in (("/search/metadata", {"ocr": text}), ("/search/smart", {"query": f"ocr:{text}"}),
+                           ("/search/smart", {"query": text})):
+            response = stack.api("POST", path, token, json=body)
+            # 400 only where Immich's own validation refuses the shape (an empty term); never a 5xx.
+            assert response.status_code in (200, 400), (path, text, response.status_code, response.text[:300])
+            if response.status_code == 200:
+                assert isinstance(response.json()["assets"]["items"], list)
+
+
+def test_refresh_ocr_reruns_ocr_for_that_asset_alone(stack, library):
+    token, ids = library
+    before = stack.sidecar_requests("ocr")
+    response = stack.api("POST", "/assets/jobs", token, json={"assetIds": [ids["sign-shop"]], "name": "refresh-ocr"})
+    assert response.status_code == 204, response.text
+    wait_for_jobs(stack, token)
+    assert stack.sidecar_requests("ocr") - before == 1
+    assert names_of(ids, metadata_search(stack, token, ocr="烧烤")) == ["sign-shop"]
+
+
+def test_refresh_jobs_check_access(stack, library):
+    token, ids = library
+    response = stack.api("POST", "/assets/jobs", token,
+                         json={"assetIds": ["00000000-0000-4000-8000-000000000000"], "name": "refresh-smart-search"})
+    assert response.status_code == 400
+
+
+def test_browser_search_and_regenerate_ocr(stack, library):
+    token, ids = library
+    shots = ROOT / "test-results" / "e2e"
+    shots.mkdir(parents=True, exist_ok=True)
+    toolchain = Path(node_env()["PATH"].split(os.pathsep)[0]).parent
+    before = stack.sidecar_requests("ocr")
+    result = subprocess.run(["node", str(ROOT / "tests" / "e2e_browser.mjs"), str(toolchain), stack.url, EMAIL, PASSWORD,
+                             str(shots), "3"], env=node_env(), capture_output=True, text=True, timeout=600)
+    summary = json.loads(result.stdout.strip().splitlines()[-1]) if result.stdout.strip() else {}
+    assert result.returncode == 0, f"{summary.get('error')}\n{result.stderr[-3000:]}\nscreenshots in {shots}"
+    assert "ocr" in summary["searchUrl"] and "发票" in summary["searchUrl"]
+    assert names_of(ids, [{"id": i} for i in summary["thumbnails"]])[0] == "invoice-vat"
+    assert set(names_of(ids, [{"id": i} for i in summary["thumbnails"]])) == {"invoice-vat", "invoice-special",
+                                                                               "receipt-market"}
+    assert summary["toast"].startswith("Regenerating OCR")
+    wait_for_jobs(stack, token)
+    assert stack.sidecar_requests("ocr") - before == 1  # the opened photo's OCR ran again
+    assert (shots / "2-search-ocr-invoice.png").is_file() and (shots / "3-regenerate-ocr-toast.png").is_file()
+
+
+def test_deleting_an_asset_removes_its_ocr_document(stack, library):
+    token, ids = library
+    asset = ids["doc-notice"]
+    response = stack.api("DELETE", "/assets", token, json={"ids": [asset], "force": True})
+    assert response.status_code == 204, response.text
+    wait_for_jobs(stack, token)
+    deadline = time.monotonic() + 60
+    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            left = conn.execute("SELECT count(*) FROM aio.ocr_document WHERE asset_id = %s", (asset,)).fetchone()[0]
+            if left == 0:
+                break
+            time.sleep(1)
+    assert left == 0
+    assert metadata_search(stack, token, ocr="停水") == []
+
+
+def test_faces_went_to_the_upstream(stack, library):
+    assert stack.faces.requests >= sum(1 for lines in LIBRARY.values()) - 1  # every photo's face detection
