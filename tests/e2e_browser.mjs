@@ -34,6 +34,11 @@ try {
   await thumbnails.nth(Number(expectedCount) - 1).waitFor();
   summary.searchUrl = decodeURIComponent(page.url());
   summary.thumbnails = await thumbnails.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-asset')));
+  // The screenshot should show the photos, not their placeholders: wait for every thumbnail to load.
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('[data-thumbnail-focus-container] img')].every((img) => img.complete && img.naturalWidth > 0),
+  );
+  await page.waitForTimeout(500); // the fade-in
   await page.screenshot({ path: path.join(shots, '2-search-ocr-invoice.png') });
 
   await thumbnails.first().click();

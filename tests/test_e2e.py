@@ -92,7 +92,9 @@ def library(stack):
     """Admin signed up, models chosen, the library uploaded and every job finished: name -> asset id."""
     assert stack.api("POST", "/auth/admin-sign-up", json={"email": EMAIL, "password": PASSWORD, "name": "Admin"}).ok
     token = stack.api("POST", "/auth/login", json={"email": EMAIL, "password": PASSWORD}).json()["accessToken"]
+    # Past the first-run screens, as a user who has set up Immich would be.
     assert stack.api("POST", "/system-metadata/admin-onboarding", token, json={"isOnboarded": True}).ok
+    assert stack.api("PUT", "/users/me/onboarding", token, json={"isOnboarded": True}).ok
     config = stack.api("GET", "/system-config", token).json()
     config["machineLearning"]["clip"]["modelName"] = CLIP_MODEL
     config["machineLearning"]["ocr"]["modelName"] = "PP-OCRv5_mobile"
