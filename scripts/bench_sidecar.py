@@ -7,6 +7,7 @@ from 1 and from 8 concurrent clients, and prints p50/p95 latency (ms) and reques
   torch-fp32   torch fp32 with micro-batching
   onnx-fp32    ONNX Runtime, fp32 export
   onnx-int8    ONNX Runtime, int8 (dynamic quantisation) export
+  onnx-int8-2w the same with two gunicorn workers (MACHINE_LEARNING_WORKERS=2), one inference thread each
 On a machine with a GPU (torch CUDA, or onnxruntime-gpu) the same columns are measured on it too.
 Then OCR on photos with no text, a little text and dense text.
 
@@ -44,6 +45,8 @@ CONFIGS = {
     "torch-fp32": {"AIO_CLIP_BACKEND": "torch"},
     "onnx-fp32": {"AIO_CLIP_BACKEND": "onnx", "AIO_CLIP_ONNX_PRECISION": "fp32"},
     "onnx-int8": {"AIO_CLIP_BACKEND": "onnx", "AIO_CLIP_ONNX_PRECISION": "int8"},
+    # Two processes, one inference thread each: HTTP parsing and decoding escape the GIL of one worker.
+    "onnx-int8-2w": {"AIO_CLIP_BACKEND": "onnx", "AIO_CLIP_ONNX_PRECISION": "int8", "MACHINE_LEARNING_WORKERS": "2"},
 }
 OCR_ENTRIES = {"ocr": {"detection": {"modelName": "PP-OCRv5_mobile", "options": {"minScore": 0.5, "maxResolution": 736}},
                        "recognition": {"modelName": "PP-OCRv5_mobile", "options": {"minScore": 0.8}}}}
