@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ModelUnavailable
-from .clip_preprocess import CONTEXT_LENGTH, normalise
+from .clip_preprocess import CONTEXT_LENGTH, ClipEncoder, normalise
 from .names import ClipModelInfo
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def resolve_device(setting: str) -> str:
     return setting
 
 
-class TorchClipModel:
+class TorchClipModel(ClipEncoder):
     """Both towers of one cn-clip model; embeddings come back L2-normalised, float32."""
 
     backend = "torch"
@@ -74,7 +74,6 @@ class TorchClipModel:
             raise RuntimeError(f"{self.info.name} is not loaded")
         return self._model
 
-    # The three steps are separate so that the batcher can run preparation in the request's thread.
     def prepare_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         import torch
 
@@ -100,8 +99,3 @@ class TorchClipModel:
             features = self.model.encode_text(torch.from_numpy(tokens).to(self.device))
         return normalise(features.float().cpu().numpy())
 
-    def encode_images(self, images: Sequence[Image.Image]) -> np.ndarray:
-        return self.embed_images(self.prepare_images(images))
-
-    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        return self.embed_texts(self.prepare_texts(texts))

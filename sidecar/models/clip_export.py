@@ -48,25 +48,20 @@ def export_model(info: ClipModelInfo, checkpoint_dir: Path, onnx_root: Path,
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
 
-    class Visual(torch.nn.Module):
-        def __init__(self) -> None:
+    class Tower(torch.nn.Module):
+        """One of the model's encoders as a module of its own, the way the exporter wants it."""
+
+        def __init__(self, encoder: str) -> None:
             super().__init__()
             self.clip = model
+            self.encoder = encoder
 
-        def forward(self, image):
-            return self.clip.encode_image(image)
-
-    class Textual(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.clip = model
-
-        def forward(self, text):
-            return self.clip.encode_text(text)
+        def forward(self, inputs):
+            return getattr(self.clip, self.encoder)(inputs)
 
     examples = {
-        "visual": (Visual(), torch.zeros(1, 3, info.image_size, info.image_size), IMAGE_INPUT),
-        "textual": (Textual(), torch.ones(1, CONTEXT_LENGTH, dtype=torch.long), TEXT_INPUT),
+        "visual": (Tower("encode_image"), torch.zeros(1, 3, info.image_size, info.image_size), IMAGE_INPUT),
+        "textual": (Tower("encode_text"), torch.ones(1, CONTEXT_LENGTH, dtype=torch.long), TEXT_INPUT),
     }
     for tower, (module, example, input_name) in examples.items():
         started = time.perf_counter()

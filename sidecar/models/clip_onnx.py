@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ModelUnavailable
-from .clip_preprocess import ClipTokenizer, normalise, preprocess_images
+from .clip_preprocess import ClipEncoder, ClipTokenizer, normalise, preprocess_images
 from .names import ClipModelInfo
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def providers_for(device: str) -> list[str]:
     return ["CPUExecutionProvider"]
 
 
-class OnnxClipModel:
+class OnnxClipModel(ClipEncoder):
     """Both towers of one exported cn-clip model; same interface as TorchClipModel."""
 
     backend = "onnx"
@@ -101,7 +101,6 @@ class OnnxClipModel:
         log.info("loaded %s (ONNX %s) on %s", self.info.name, self.precision, self._visual.get_providers()[0])
         return self
 
-    # The three steps are separate so that the batcher can run preparation in the request's thread.
     def prepare_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         return preprocess_images(images, self.info.image_size)
 
@@ -117,9 +116,4 @@ class OnnxClipModel:
         assert self._textual is not None, "not loaded"
         return normalise(self._textual.run([OUTPUT], {TEXT_INPUT: tokens.astype(np.int64, copy=False)})[0])
 
-    def encode_images(self, images: Sequence[Image.Image]) -> np.ndarray:
-        return self.embed_images(self.prepare_images(images))
-
-    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        return self.embed_texts(self.prepare_texts(texts))
 
