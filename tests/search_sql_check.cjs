@@ -17,6 +17,7 @@ const { SearchRepository } = require(path.join(serverDir, 'dist/repositories/sea
   out.metadata = ids(await repo.searchMetadata({ page: 1, size: 10 }, { ocr: input.ocr, ocrEngine: out.engine, userIds: input.userIds, orderDirection: 'desc' }));
   out.stats = (await repo.searchStatistics({ ocr: input.ocr, ocrEngine: out.engine, userIds: input.userIds })).total;
   if (out.engine === 'aio') {
+    out.snippets = await repo.getOcrSnippets(out.metadata, input.ocr);
     out.hybrid = ids(await repo.searchHybrid({ page: 1, size: 10 }, { embedding: input.embedding, hybridQuery: input.ocr, clipWeight: 1, ocrWeight: 1, userIds: input.userIds }));
   }
   console.log(JSON.stringify(out));

@@ -41,7 +41,7 @@ def test_cycle_leaves_immich_untouched(immich_db, mode):
     assert migrate(immich_db, "upgrade", mode=mode) == 0
     with connect(immich_db) as conn:
         assert conn.execute("SELECT value FROM aio.install WHERE key = 'mode'").fetchone()[0] == mode
-        assert conn.execute("SELECT version_num FROM aio.alembic_version").fetchone()[0] == "0002_ocr_search_function"
+        assert conn.execute("SELECT version_num FROM aio.alembic_version").fetchone()[0] == "0003_ocr_snippet_lines"
     assert migrate(immich_db, "downgrade", mode=mode) == 0
     with connect(immich_db) as conn:
         assert conn.execute(IMMICH_CATALOG).fetchone()[0] == before

@@ -118,3 +118,28 @@ def test_ocr_search_function_is_the_same_search(corpus_db):
         via_function = [row[0] for row in corpus_db.execute(
             "SELECT asset_id FROM aio.ocr_search(%s) ORDER BY rank DESC, asset_id LIMIT 10", (query,))]
         assert via_function == search_aio(corpus_db, query), query
+
+
+@pytest.mark.parametrize("query, document, snippet", [
+    ("医院", "hospital-huashan", "<b>医院</b>"),
+    ("华山医院", "hospital-huashan", "<b>华山医院</b>"),
+    ('"专用发票"', "invoice-vat", "<b>专用发票</b>"),
+])
+def test_snippet_marks_the_matching_words_in_the_matching_lines(corpus_db, query, document, snippet):
+    body, marked = corpus_db.execute(
+        "SELECT body, aio.ocr_snippet(body, aio.ocr_query(%s)) FROM aio.ocr_document WHERE asset_id = %s",
+        (query, asset_id(document))).fetchone()
+    assert snippet in marked
+    lines = body.split("\n")
+    for part in marked.split(" … "):  # whole OCR lines, as read, never rebuilt from tokens
+        assert part.replace("<b>", "").replace("</b>", "") in lines
+    assert len(marked.split(" … ")) <= 2
+
+
+def test_snippet_never_marks_excluded_words_and_survives_any_input(corpus_db):
+    marked = corpus_db.execute(
+        "SELECT aio.ocr_snippet(body, aio.ocr_query('发票 -代码')) FROM aio.ocr_document WHERE asset_id = %s",
+        (asset_id("invoice-vat"),)).fetchone()[0]
+    assert marked is None or "<b>代码</b>" not in marked
+    for query in ["a.b", "(x)", "it's", "[", "\\", "*", "$1", "''"]:
+        corpus_db.execute("SELECT aio.ocr_snippet(body, aio.ocr_query(%s)) FROM aio.ocr_document", (query,)).fetchall()

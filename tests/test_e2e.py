@@ -167,6 +167,10 @@ def test_ocr_search_finds_exactly_the_invoices_best_first(stack, library):
         assert set(found) == expected
         assert found[0] == "invoice-vat"  # three mentions of 发票 beat one
     assert by_metadata == by_prefix
+    # Each match comes with the OCR lines that matched, the word marked.
+    snippets = stack.api("POST", "/search/metadata", token, json={"ocr": "发票"}).json()["assets"]["ocrSnippets"]
+    assert set(snippets) == {ids[name] for name in expected}
+    assert "<b>发票</b>" in snippets[ids["receipt-market"]] and "如需" in snippets[ids["receipt-market"]]
 
 
 def test_words_inside_compounds_and_bigram_coincidences(stack, library):

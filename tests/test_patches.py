@@ -164,6 +164,8 @@ def test_patched_search_queries_on_a_real_database(patched, pg_cluster):
     assert with_aio["engine"] == "aio"
     assert with_aio["metadata"] == [str(invoice), str(receipt)]  # three mentions beat one
     assert with_aio["stats"] == 2
+    assert with_aio["snippets"] == {str(invoice): "增值税电子普通<b>发票</b> … <b>发票</b>号码 12345678",
+                                    str(receipt): "如需<b>发票</b>请到服务台"}
     # Fusion: the OCR matches rise above the station that CLIP alone ranks first.
     assert with_aio["hybrid"][:2] == [str(invoice), str(receipt)] and str(station) in with_aio["hybrid"]
     assert uuid.UUID(with_aio["hybrid"][2]) == station
