@@ -22,15 +22,21 @@ log = logging.getLogger(__name__)
 
 RunBatch = Callable[[np.ndarray], np.ndarray]
 
+# A batcher's thread ends after this long without work, so that a model unloaded for idleness
+# (MACHINE_LEARNING_MODEL_TTL) is not kept alive by the thread that ran it; the next request starts one.
+IDLE_EXIT_S = 30.0
+
 
 class Batcher:
-    def __init__(self, run: RunBatch, max_size: int, max_wait_s: float, name: str) -> None:
+    def __init__(self, run: RunBatch, max_size: int, max_wait_s: float, name: str,
+                 idle_exit_s: float = IDLE_EXIT_S) -> None:
         if max_size < 1:
             raise ValueError("max_size must be >= 1")
         self._run = run
         self.max_size = max_size
         self.max_wait_s = max_wait_s
         self.name = name
+        self.idle_exit_s = idle_exit_s
         self._queue: queue.Queue[tuple[np.ndarray, Future]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -40,19 +46,30 @@ class Batcher:
     def submit(self, row: np.ndarray) -> np.ndarray:
         """The model's output for one prepared input row; raises what the model raised."""
         future: Future = Future()
-        self._ensure_thread()
-        self._queue.put((row, future))
+        with self._start_lock:  # the same lock the idle thread takes to leave: no row is left unserved
+            self._queue.put((row, future))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name=f"batch-{self.name}", daemon=True)
+                self._thread.start()
         return future.result()
 
-    def _ensure_thread(self) -> None:
-        if self._thread is None:
-            with self._start_lock:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._loop, name=f"batch-{self.name}", daemon=True)
-                    self._thread.start()
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
 
-    def _collect(self) -> list[tuple[np.ndarray, Future]]:
-        items = [self._queue.get()]
+    def _next(self) -> tuple[np.ndarray, Future] | None:
+        """The next queued row, or None once the thread has left for idleness."""
+        while True:
+            try:
+                return self._queue.get(timeout=self.idle_exit_s)
+            except queue.Empty:
+                with self._start_lock:
+                    if self._queue.empty():
+                        self._thread = None
+                        return None
+
+    def _collect(self, first: tuple[np.ndarray, Future]) -> list[tuple[np.ndarray, Future]]:
+        items = [first]
         deadline = time.monotonic() + self.max_wait_s
         while len(items) < self.max_size:
             remaining = deadline - time.monotonic()
@@ -63,8 +80,8 @@ class Batcher:
         return items
 
     def _loop(self) -> None:
-        while True:
-            items = self._collect()
+        while (first := self._next()) is not None:
+            items = self._collect(first)
             live = [(row, future) for row, future in items if future.set_running_or_notify_cancel()]
             if not live:
                 continue

@@ -104,6 +104,30 @@ def test_a_model_returning_the_wrong_number_of_rows_is_an_error():
     assert any(isinstance(r, RuntimeError) and "inputs gave" in str(r) for r in results)
 
 
+def test_an_idle_batcher_lets_its_thread_and_its_model_go():
+    """After MACHINE_LEARNING_MODEL_TTL unloads a model, no batcher thread may keep it in memory."""
+    import gc
+    import weakref
+
+    model = SlowDouble(0)
+    released = weakref.ref(model)
+    batcher = Batcher(model, max_size=8, max_wait_s=0, name="t", idle_exit_s=0.1)
+
+    def wait_idle() -> None:
+        deadline = time.monotonic() + 5
+        while batcher.running and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not batcher.running
+
+    assert np.array_equal(batcher.submit(np.ones(2)), np.full(2, 2))
+    wait_idle()
+    assert np.array_equal(batcher.submit(np.ones(2)), np.full(2, 2))  # a new thread serves the next request
+    wait_idle()
+    del batcher, model
+    gc.collect()
+    assert released() is None
+
+
 def test_batched_clip_matches_unbatched_under_concurrency(base_settings, photos_small):
     from sidecar.models.registry import _load_clip
     from sidecar.models.names import CN_CLIP_MODELS
