@@ -31,9 +31,15 @@ try {
   await searchBar.press('Enter');
   await page.waitForURL(/\/search/);
   const thumbnails = page.locator('[data-thumbnail-focus-container]');
-  await thumbnails.nth(Number(expectedCount) - 1).waitFor();
+  // The result grid may render more than once while it lays out: read it once it holds them all.
+  const shown = await page.waitForFunction((count) => {
+    const ids = [...document.querySelectorAll('[data-thumbnail-focus-container]')].map((node) =>
+      node.getAttribute('data-asset'),
+    );
+    return ids.length >= count && ids.every(Boolean) ? ids : null;
+  }, Number(expectedCount));
+  summary.thumbnails = await shown.jsonValue();
   summary.searchUrl = decodeURIComponent(page.url());
-  summary.thumbnails = await thumbnails.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-asset')));
   // The screenshot should show the photos, not their placeholders: wait for every thumbnail to load.
   await page.waitForFunction(() =>
     [...document.querySelectorAll('[data-thumbnail-focus-container] img')].every((img) => img.complete && img.naturalWidth > 0),
