@@ -50,18 +50,48 @@ try {
   await thumbnails.first().click();
   await page.waitForSelector('#immich-asset-viewer');
   summary.opened = page.url();
+  // A toast lives 3 s; on a loaded machine polling for it can miss it, so a MutationObserver records
+  // every toast text the page shows from here on, and the job request itself is awaited.
+  await page.evaluate(() => {
+    window.aioToasts = [];
+    const keep = (text) => {
+      text = text.trim();
+      if ((text.startsWith('Regenerating') || text.startsWith('Unable')) && !window.aioToasts.includes(text)) {
+        window.aioToasts.push(text);
+      }
+    };
+    new MutationObserver((records) => {
+      for (const record of records) {
+        if (record.type === 'characterData') {
+          keep(record.target.data);
+        }
+        for (const node of record.addedNodes) {
+          const texts = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+          for (let text = node.nodeType === Node.TEXT_NODE ? node : texts.nextNode(); text; text = texts.nextNode()) {
+            keep(text.data);
+          }
+        }
+      }
+    }).observe(document.body, { childList: true, subtree: true, characterData: true });
+  });
   await page.getByRole('button', { name: 'More' }).click();
+  const jobRequest = page.waitForResponse(
+    (response) => response.url().endsWith('/api/assets/jobs') && response.request().method() === 'POST',
+  );
   await page.getByText('Regenerate OCR', { exact: true }).click();
-  const toast = page.getByText('Regenerating OCR');
-  await toast.first().waitFor();
-  summary.toast = await toast.first().innerText();
+  const jobResponse = await jobRequest;
+  summary.jobStatus = jobResponse.status();
+  summary.jobRequest = jobResponse.request().postDataJSON();
+  await page.waitForFunction(() => window.aioToasts.length > 0);
   await page.screenshot({ path: path.join(shots, '3-regenerate-ocr-toast.png') });
+  summary.toasts = await page.evaluate(() => window.aioToasts);
 } catch (error) {
   const page = browser.contexts()[0]?.pages()[0];
   if (page) {
     await page.screenshot({ path: path.join(shots, 'failure.png') }).catch(() => {});
   }
   summary.error = String(error?.stack || error);
+  summary.toasts ??= await page?.evaluate(() => window.aioToasts).catch(() => undefined);
 } finally {
   await browser.close();
 }

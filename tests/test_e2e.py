@@ -247,12 +247,14 @@ def test_browser_search_and_regenerate_ocr(stack, library):
     result = subprocess.run(["node", str(ROOT / "tests" / "e2e_browser.mjs"), str(toolchain), stack.url, EMAIL, PASSWORD,
                              str(shots), "3"], env=node_env(), capture_output=True, text=True, timeout=600)
     summary = json.loads(result.stdout.strip().splitlines()[-1]) if result.stdout.strip() else {}
-    assert result.returncode == 0, f"{summary.get('error')}\n{result.stderr[-3000:]}\nscreenshots in {shots}"
+    assert result.returncode == 0, f"{summary.get('error')}\ntoasts seen: {summary.get('toasts')}\n{result.stderr[-3000:]}\nscreenshots in {shots}"
     assert "ocr" in summary["searchUrl"] and "发票" in summary["searchUrl"]
     assert names_of(ids, [{"id": i} for i in summary["thumbnails"]])[0] == "invoice-vat"
     assert set(names_of(ids, [{"id": i} for i in summary["thumbnails"]])) == {"invoice-vat", "invoice-special",
                                                                                "receipt-market"}
-    assert summary["toast"].startswith("Regenerating OCR")
+    assert summary["jobStatus"] == 204
+    assert summary["jobRequest"] == {"assetIds": [summary["thumbnails"][0]], "name": "refresh-ocr"}
+    assert summary["toasts"] == ["Regenerating OCR"]
     wait_for_jobs(stack, token)
     assert stack.sidecar_requests("ocr") - before == 1  # the opened photo's OCR ran again
     assert (shots / "2-search-ocr-invoice.png").is_file() and (shots / "3-regenerate-ocr-toast.png").is_file()
