@@ -2,7 +2,10 @@
 """Latency and throughput of the sidecar through HTTP, as Immich calls it, one table per run.
 
 For each CLIP configuration it starts `immich-sidecar serve`, sends CLIP image and CLIP text requests
-from 1 and from 8 concurrent clients, and prints p50/p95 latency (ms) and requests per second:
+from 1 and from 8 concurrent clients, and prints p50/p95 latency (ms) and requests per second. All
+servers run at once and are measured in turn, round after round (--rounds), so that a drift in the
+machine's speed affects every column alike; a cell's rate is that of its median round.
+Configurations:
   baseline     torch fp32, one image per request, no batching (how the seed's mt-photos-ai serves cn-clip)
   torch-fp32   torch fp32 with micro-batching
   onnx-fp32    ONNX Runtime, fp32 export
@@ -108,8 +111,14 @@ def measure(url: str, payloads: list, entries: dict, clients: int, kind: str) ->
     with ThreadPoolExecutor(clients) as pool:
         latencies = sorted(t for part in pool.map(client, range(clients)) for t in part)
     wall = time.perf_counter() - started
+    return {"latencies": latencies, "rate": len(latencies) / wall}
+
+
+def combine(runs: list[dict]) -> dict[str, float]:
+    """One cell over its rounds: latency percentiles of all requests, the median round's throughput."""
+    latencies = sorted(t for run in runs for t in run["latencies"])
     return {"p50": statistics.median(latencies), "p95": latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))],
-            "max": latencies[-1], "rate": len(latencies) / wall}
+            "max": latencies[-1], "rate": statistics.median(run["rate"] for run in runs)}
 
 
 def gpu_devices() -> list[str]:
@@ -120,10 +129,10 @@ def gpu_devices() -> list[str]:
 
 
 def ensure_exports(model: str, checkpoint_dir: Path, onnx_dir: Path) -> None:
-    from sidecar.models.clip_onnx import export_exists
+    from sidecar.models.clip_onnx import export_is_current
     from sidecar.models.names import CN_CLIP_MODELS
 
-    if all(export_exists(onnx_dir, CN_CLIP_MODELS[model], p) for p in ("fp32", "int8")):
+    if all(export_is_current(onnx_dir, CN_CLIP_MODELS[model], p) for p in ("fp32", "int8")):
         return
     print(f"exporting {model} to ONNX in {onnx_dir} ...", flush=True)
     env = {**os.environ, "AIO_CLIP_MODEL_DIR": str(checkpoint_dir), "AIO_CLIP_ONNX_DIR": str(onnx_dir)}
@@ -133,7 +142,8 @@ def ensure_exports(model: str, checkpoint_dir: Path, onnx_dir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="cn-clip-ViT-B-16")
-    parser.add_argument("--requests", type=int, default=24, help="requests per cell")
+    parser.add_argument("--requests", type=int, default=48, help="requests per cell, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over all configurations (see below)")
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--devices", nargs="+", help="cpu and/or cuda (default: cpu, and cuda when present)")
     parser.add_argument("--no-ocr", action="store_true")
@@ -152,25 +162,34 @@ def main() -> None:
                  ("CLIP text", {"clip": {"textual": {"modelName": args.model, "options": {"language": "zh"}}}}, texts,
                   "text")]
     payloads = {name: [pool[i % len(pool)] for i in range(args.requests)] for name, _, pool, _ in workloads}
-    print(f"model {args.model}, {args.requests} requests per cell, {available_cores()} cores, "
-          f"cells: p50/p95 ms and req/s")
+    print(f"model {args.model}, {args.requests} requests per cell in {args.rounds} rounds, {available_cores()} cores, "
+          f"cells: p50/p95 ms and req/s (median round)")
 
-    results: dict[tuple[str, str], dict[tuple[str, int], dict[str, float]]] = {}
-    for device in devices:
-        for config in args.configs:
-            column = (device, config)
-            server = Server({**base_env, **CONFIGS[config], "AIO_DEVICE": device},
-                            {"MACHINE_LEARNING_PRELOAD__CLIP__VISUAL": args.model,
-                             "MACHINE_LEARNING_PRELOAD__CLIP__TEXTUAL": args.model})
-            try:
-                runs_on = next(iter(server.models.values()))
-                results[column] = {}
+    # Every configuration's server runs from the start and the cells are measured in rounds, each round
+    # visiting every configuration: a shared machine's speed drifts by tens of percent over minutes, and
+    # interleaving puts the drift into every column alike instead of into the ratios.
+    servers: dict[tuple[str, str], Server] = {}
+    try:
+        for device in devices:
+            for config in args.configs:
+                servers[(device, config)] = Server({**base_env, **CONFIGS[config], "AIO_DEVICE": device},
+                                                   {"MACHINE_LEARNING_PRELOAD__CLIP__VISUAL": args.model,
+                                                    "MACHINE_LEARNING_PRELOAD__CLIP__TEXTUAL": args.model})
+                runs_on = next(iter(servers[(device, config)].models.values()))
+                print(f"  started {device}/{config} ({runs_on['backend']} on {runs_on['device']})", flush=True)
+        per_round = max(8, args.requests // args.rounds)
+        runs: dict[tuple[str, str], dict[tuple[str, int], list[dict]]] = {column: {} for column in servers}
+        for round_number in range(args.rounds):
+            for column, server in servers.items():
                 for name, entries, _, kind in workloads:
                     for clients in (1, 8):
-                        results[column][(name, clients)] = measure(server.url, payloads[name], entries, clients, kind)
-                print(f"  measured {device}/{config} ({runs_on['backend']} on {runs_on['device']})", flush=True)
-            finally:
-                server.stop()
+                        cell = measure(server.url, payloads[name][:per_round], entries, clients, kind)
+                        runs[column].setdefault((name, clients), []).append(cell)
+            print(f"  round {round_number + 1}/{args.rounds} done", flush=True)
+    finally:
+        for server in servers.values():
+            server.stop()
+    results = {column: {cell: combine(parts) for cell, parts in cells.items()} for column, cells in runs.items()}
 
     columns = list(results)
     header = f"{'workload':<22}{'clients':>8}" + "".join(f"{d + '/' + c:>24}" for d, c in columns)
@@ -218,7 +237,7 @@ def bench_ocr(base_env: dict[str, str], requests_per_cell: int) -> None:
         for name, pool in sets.items():
             payloads = [pool[i % len(pool)] for i in range(requests_per_cell)]
             for clients in (1, 8):
-                r = measure(server.url, payloads, OCR_ENTRIES, clients, "image")
+                r = combine([measure(server.url, payloads, OCR_ENTRIES, clients, "image")])
                 print(f"{name:<24}{clients:>8}{r['p50'] * 1000:>10.0f}{r['p95'] * 1000:>10.0f}{r['rate']:>10.2f}",
                       flush=True)
     finally:

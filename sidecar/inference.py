@@ -8,6 +8,8 @@ from PIL import Image
 
 from .config import Settings
 from .errors import BadRequest
+from .images import source_size
+from .models.clip_preprocess import REDUCING_GAP
 from .models.registry import ModelRegistry
 from .protocol import CLIP, DETECTION, OCR, RECOGNITION, TEXTUAL, VISUAL, ModelEntry, option_number, serialize_embedding
 
@@ -28,8 +30,18 @@ def run_local(
         else:  # the router only hands over served tasks
             raise AssertionError(f"task {task} is not served locally")
     if image is not None:
-        answer["imageHeight"], answer["imageWidth"] = image.height, image.width
+        answer["imageWidth"], answer["imageHeight"] = source_size(image)
     return answer
+
+
+def decode_min_side(registry: ModelRegistry, tasks: Mapping[str, tuple[ModelEntry, ...]]) -> int:
+    """How small the upload may be decoded for these tasks (0: full size). CLIP alone looks at a
+    224-pixel square (336 for the -336 models), so twice that, as the preprocessing keeps, is enough."""
+    if set(tasks) != {CLIP}:
+        return 0
+    sides = [info.image_size for entry in tasks[CLIP] if entry.type == VISUAL
+             and (info := registry.clip_info(entry.model_name)) is not None]
+    return int(REDUCING_GAP * max(sides)) if sides else 0
 
 
 def _clip(registry: ModelRegistry, entries: tuple[ModelEntry, ...], image: Image.Image | None, text: str | None) -> str:

@@ -17,7 +17,11 @@ from sidecar.images import decode_image
 from .conftest import clip_textual, clip_visual, immich_form
 from .photos import PHOTO_SHAPES, photo_jpeg
 
+from sidecar.models.clip_onnx import EXPORT_FORMAT, export_is_current
+from sidecar.models.names import CN_CLIP_MODELS
+
 MODEL = "cn-clip-ViT-B-16"
+INFO = CN_CLIP_MODELS[MODEL]
 TEXTS = ["海边的日落", "发票", "一只猫在沙发上", "a dog running on the beach", "上海南站 G1234 次列车 2024-05-01",
          "🎉生日快乐🎂", "", "很长的句子" * 30]
 
@@ -66,6 +70,7 @@ def test_export_layout(onnx_dir):
         "visual.fp32.onnx", "textual.fp32.onnx", "visual.int8.onnx", "textual.int8.onnx", "export.json"}
     meta = json.loads((folder / "export.json").read_text())
     assert (meta["dim"], meta["image_size"], meta["precisions"]) == (512, 224, ["fp32", "int8"])
+    assert meta["format"] == EXPORT_FORMAT and all(export_is_current(onnx_dir, INFO, p) for p in ("fp32", "int8"))
     # int8 stores MatMul weights in one byte: the file shrinks to well under half.
     assert (folder / "visual.int8.onnx").stat().st_size < 0.4 * (folder / "visual.fp32.onnx").stat().st_size
 
@@ -102,6 +107,53 @@ def test_batches_give_the_same_rows_as_single_inputs(onnx_dir, photos):
     together = model.encode_images(photos[:4])
     alone = np.concatenate([model.encode_images([image]) for image in photos[:4]])
     assert cosine(together, alone).min() >= 0.99999
+
+
+def test_short_queries_run_without_their_padding(onnx_dir):
+    import onnx
+
+    model = onnx_model(onnx_dir, "fp32")  # exact; int8 quantises activations per batch, padding included
+    tokens = model.prepare_texts(["发票", "海边的日落", "很长的句子" * 30])
+    assert model._trim_padding
+    padded = model._textual.run(["embedding"], {"text": tokens[:1]})[0]  # all 52 positions
+    assert cosine(model.embed_texts(tokens[:1]), padded)[0] >= 0.99999
+    # Rows of different lengths in one batch: each row as it is alone.
+    together = model.embed_texts(tokens)
+    alone = np.concatenate([model.embed_texts(tokens[i:i + 1]) for i in range(3)])
+    assert cosine(together, alone).min() >= 0.99999
+    # An export made before the token axis was dynamic takes 52 tokens: it is given them.
+    legacy = onnx_dir.parent / "legacy-export"
+    (legacy / MODEL).mkdir(parents=True, exist_ok=True)
+    graph = onnx.load(str(onnx_dir / MODEL / "textual.int8.onnx"))
+    graph.graph.input[0].type.tensor_type.shape.dim[1].dim_value = 52
+    onnx.save(graph, str(legacy / MODEL / "textual.int8.onnx"))
+    (legacy / MODEL / "visual.int8.onnx").write_bytes((onnx_dir / MODEL / "visual.int8.onnx").read_bytes())
+    old = onnx_model(legacy, "int8")
+    assert not old._trim_padding and not export_is_current(legacy, INFO, "int8")
+    assert cosine(old.embed_texts(tokens), onnx_model(onnx_dir, "int8").embed_texts(tokens)).min() >= 0.999
+
+
+def test_clip_decodes_large_jpegs_at_a_reduced_scale(onnx_dir):
+    import io
+
+    from PIL import Image
+
+    from sidecar.images import source_size
+
+    model = onnx_model(onnx_dir, "fp32")
+    for seed, (width, height, orientation) in enumerate(PHOTO_SHAPES):
+        data = photo_jpeg(width, height, orientation, seed)
+        full, reduced = decode_image(data, 10**8), decode_image(data, 10**8, 448)
+        assert source_size(reduced) == source_size(full) == full.size  # what Immich is told
+        assert min(reduced.size) >= min(448, min(full.size))
+        assert reduced.size[0] * full.size[1] == reduced.size[1] * full.size[0]  # the same shape
+        assert cosine(model.encode_images([full]), model.encode_images([reduced]))[0] >= 0.999
+    big = photo_jpeg(4000, 3000, 6, 0)
+    reduced = decode_image(big, 10**8, 448)
+    assert (reduced.size, source_size(reduced)) == ((750, 1000), (3000, 4000))  # 1/4 scale, upright
+    png = io.BytesIO()
+    Image.new("RGB", (2000, 1000), "red").save(png, "PNG")
+    assert decode_image(png.getvalue(), 10**8, 448).size == (2000, 1000)  # only JPEG decodes at a scale
 
 
 def test_torch_free_preprocessing_matches_cn_clip_transform(torch_model, photos):

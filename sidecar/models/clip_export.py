@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Iterable
 
-from .clip_onnx import IMAGE_INPUT, OUTPUT, PRECISIONS, TEXT_INPUT, export_dir, tower_path
+from .clip_onnx import EXPORT_FORMAT, IMAGE_INPUT, OUTPUT, PRECISIONS, TEXT_INPUT, export_dir, tower_path
 from .clip_preprocess import CONTEXT_LENGTH
 from .names import ClipModelInfo
 
@@ -59,18 +59,21 @@ def export_model(info: ClipModelInfo, checkpoint_dir: Path, onnx_root: Path,
         def forward(self, inputs):
             return getattr(self.clip, self.encoder)(inputs)
 
+    # The text tower takes any number of tokens (axis 1): the runtime cuts the padding off short queries.
     examples = {
-        "visual": (Tower("encode_image"), torch.zeros(1, 3, info.image_size, info.image_size), IMAGE_INPUT),
-        "textual": (Tower("encode_text"), torch.ones(1, CONTEXT_LENGTH, dtype=torch.long), TEXT_INPUT),
+        "visual": (Tower("encode_image"), torch.zeros(1, 3, info.image_size, info.image_size), IMAGE_INPUT,
+                   {0: "batch"}),
+        "textual": (Tower("encode_text"), torch.ones(1, CONTEXT_LENGTH, dtype=torch.long), TEXT_INPUT,
+                    {0: "batch", 1: "tokens"}),
     }
-    for tower, (module, example, input_name) in examples.items():
+    for tower, (module, example, input_name, input_axes) in examples.items():
         started = time.perf_counter()
         path = staging / f"{tower}.fp32.onnx"
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
             # The TorchScript exporter: cn-clip's BERT and ViT trace cleanly; dynamo export does not yet.
             torch.onnx.export(module.eval(), (example,), str(path), input_names=[input_name], output_names=[OUTPUT],
-                              dynamic_axes={input_name: {0: "batch"}, OUTPUT: {0: "batch"}},
+                              dynamic_axes={input_name: input_axes, OUTPUT: {0: "batch"}},
                               opset_version=OPSET, do_constant_folding=True, dynamo=False)
         timings[f"export {tower} fp32"] = time.perf_counter() - started
         if "int8" in precisions:
@@ -79,7 +82,7 @@ def export_model(info: ClipModelInfo, checkpoint_dir: Path, onnx_root: Path,
             timings[f"quantise {tower} int8"] = time.perf_counter() - started
 
     (staging / "export.json").write_text(json.dumps({
-        "model": info.name, "arch": info.arch, "dim": info.dim, "image_size": info.image_size,
+        "format": EXPORT_FORMAT, "model": info.name, "arch": info.arch, "dim": info.dim, "image_size": info.image_size,
         "context_length": CONTEXT_LENGTH, "opset": OPSET, "precisions": precisions,
         "torch": torch.__version__, "checkpoint": info.checkpoint,
     }, indent=2) + "\n")

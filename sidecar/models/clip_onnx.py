@@ -21,6 +21,8 @@ from .names import ClipModelInfo
 log = logging.getLogger(__name__)
 
 PRECISIONS = ("fp32", "int8")
+# Written to export.json. 2: the text tower takes any number of tokens (1 had all 52 fixed).
+EXPORT_FORMAT = 2
 IMAGE_INPUT, TEXT_INPUT, OUTPUT = "image", "text", "embedding"
 
 
@@ -34,6 +36,14 @@ def tower_path(onnx_root: Path, info: ClipModelInfo, tower: str, precision: str)
 
 def export_exists(onnx_root: Path, info: ClipModelInfo, precision: str) -> bool:
     return all(tower_path(onnx_root, info, tower, precision).is_file() for tower in ("visual", "textual"))
+
+
+def export_is_current(onnx_root: Path, info: ClipModelInfo, precision: str) -> bool:
+    """The export exists and was made in today's format (an older one still runs, only slower)."""
+    manifest = export_dir(onnx_root, info) / "export.json"
+    if not export_exists(onnx_root, info, precision) or not manifest.is_file():
+        return False
+    return json.loads(manifest.read_text()).get("format", 1) == EXPORT_FORMAT
 
 
 def providers_for(device: str) -> list[str]:
@@ -66,6 +76,7 @@ class OnnxClipModel(ClipEncoder):
         self.device = "cpu"
         self._visual = self._textual = None
         self._tokenizer: ClipTokenizer | None = None
+        self._trim_padding = False
 
     def load(self) -> "OnnxClipModel":
         import onnxruntime as ort
@@ -96,6 +107,11 @@ class OnnxClipModel(ClipEncoder):
                                         options, providers=providers)
 
         self._visual, self._textual = session("visual"), session("textual")
+        # Exports since the token axis became dynamic take unpadded queries; older ones want all 52.
+        self._trim_padding = not isinstance(self._textual.get_inputs()[0].shape[1], int)
+        if not self._trim_padding:
+            log.warning("%s: the ONNX export predates dynamic text lengths; run `immich-sidecar export-onnx "
+                        "--model %s` again for faster text queries", self.info.name, self.info.name)
         self.device = "cuda" if self._visual.get_providers()[0] == "CUDAExecutionProvider" else "cpu"
         self._tokenizer = ClipTokenizer()
         log.info("loaded %s (ONNX %s) on %s", self.info.name, self.precision, self._visual.get_providers()[0])
@@ -114,6 +130,11 @@ class OnnxClipModel(ClipEncoder):
 
     def embed_texts(self, tokens: np.ndarray) -> np.ndarray:
         assert self._textual is not None, "not loaded"
+        if self._trim_padding:
+            # cn-clip masks [PAD] (id 0) out of attention, so trailing padding changes nothing but the cost:
+            # a five-character query is 7 tokens, not 52.
+            used = np.flatnonzero(tokens.any(axis=0))
+            tokens = tokens[:, : int(used[-1]) + 1 if used.size else 1]
         return normalise(self._textual.run([OUTPUT], {TEXT_INPUT: tokens.astype(np.int64, copy=False)})[0])
 
 

@@ -10,7 +10,7 @@ from .. import __version__
 from ..app import sidecar
 from ..errors import BadRequest, NotConfigured, UnprocessableRequest
 from ..images import decode_image
-from ..inference import run_local
+from ..inference import decode_min_side, run_local
 from ..protocol import CLIP, OCR, parse_entries
 
 bp = Blueprint("immich", __name__)
@@ -64,7 +64,9 @@ def predict():
         pending = state.pool.submit(state.upstream.predict, entries.subset(remote), image_bytes,
                                     None if image_bytes is not None else text)
     try:
-        image = decode_image(image_bytes, state.settings.max_image_pixels) if image_bytes is not None else None
+        image = None
+        if image_bytes is not None:
+            image = decode_image(image_bytes, state.settings.max_image_pixels, decode_min_side(state.registry, local))
         answer = run_local(state.registry, state.settings, local, image, None if image is not None else text)
     except BaseException:
         if pending is not None:

@@ -12,7 +12,8 @@ from flask import Blueprint, g, jsonify, request
 from ..app import sidecar
 from ..errors import BadRequest, SidecarError
 from ..images import decode_image
-from ..inference import ocr_options
+from ..inference import decode_min_side, ocr_options
+from ..protocol import CLIP, VISUAL, ModelEntry
 
 bp = Blueprint("mtphotos", __name__)
 
@@ -46,12 +47,12 @@ def restart():
     return jsonify(result="pass")
 
 
-def _uploaded_image():
+def _uploaded_image(min_side: int = 0):
     upload = request.files.get("file")
     if upload is None:
         received = sorted(set(request.form) | set(request.files))
         raise BadRequest(f"an image file in the form field 'file' is required (received fields: {received})")
-    return decode_image(upload.read(), sidecar().settings.max_image_pixels)
+    return decode_image(upload.read(), sidecar().settings.max_image_pixels, min_side)
 
 
 @bp.post("/ocr")
@@ -74,7 +75,8 @@ def ocr():
 def clip_image():
     state = sidecar()
     g.task, g.model = "clip/visual", state.settings.clip_model
-    image = _uploaded_image()
+    entry = ModelEntry(CLIP, VISUAL, state.settings.clip_model)
+    image = _uploaded_image(decode_min_side(state.registry, {CLIP: (entry,)}))
     embedding = state.registry.clip(state.settings.clip_model).encode_image(image)
     return jsonify(result=[f"{value:.16f}" for value in embedding.tolist()])
 
