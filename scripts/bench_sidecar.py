@@ -161,7 +161,7 @@ def main() -> None:
     workloads = [("CLIP image 1440x1080", {"clip": {"visual": {"modelName": args.model}}}, photos, "image"),
                  ("CLIP text", {"clip": {"textual": {"modelName": args.model, "options": {"language": "zh"}}}}, texts,
                   "text")]
-    payloads = {name: [pool[i % len(pool)] for i in range(args.requests)] for name, _, pool, _ in workloads}
+    payloads = {name: [pool[i % len(pool)] for i in range(max(args.requests, 32))] for name, _, pool, _ in workloads}
     print(f"model {args.model}, {args.requests} requests per cell in {args.rounds} rounds, {available_cores()} cores, "
           f"cells: p50/p95 ms and req/s (median round)")
 
@@ -177,13 +177,15 @@ def main() -> None:
                                                     "MACHINE_LEARNING_PRELOAD__CLIP__TEXTUAL": args.model})
                 runs_on = next(iter(servers[(device, config)].models.values()))
                 print(f"  started {device}/{config} ({runs_on['backend']} on {runs_on['device']})", flush=True)
-        per_round = max(8, args.requests // args.rounds)
+        per_round = args.requests // args.rounds
         runs: dict[tuple[str, str], dict[tuple[str, int], list[dict]]] = {column: {} for column in servers}
         for round_number in range(args.rounds):
             for column, server in servers.items():
                 for name, entries, _, kind in workloads:
                     for clients in (1, 8):
-                        cell = measure(server.url, payloads[name][:per_round], entries, clients, kind)
+                        # at least 4 requests per client, or the 8-client rate is mostly ramp-up and tail
+                        count = max(per_round, 4 * clients)
+                        cell = measure(server.url, payloads[name][:count], entries, clients, kind)
                         runs[column].setdefault((name, clients), []).append(cell)
             print(f"  round {round_number + 1}/{args.rounds} done", flush=True)
     finally:
