@@ -1,8 +1,8 @@
 """Alembic environment for the aio schema: Immich's database settings, version table inside `aio`."""
 
-from alembic import context
 from sqlalchemy import create_engine, text
 
+from alembic import context
 from sidecar.db import database_url
 
 SCHEMA = "aio"

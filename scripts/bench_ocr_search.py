@@ -52,9 +52,10 @@ def load(conn, count: int, seed: int) -> None:
     conn.execute("CREATE TEMP TABLE staging (id uuid, base timestamptz, days int)")
     with conn.cursor().copy("COPY staging FROM STDIN") as copy:
         copy.write(assets.getvalue())
-    conn.execute('INSERT INTO asset (id, "fileCreatedAt") SELECT id, base + days * interval \'1 day\' FROM staging')
-    with conn.cursor().copy('COPY asset_ocr ("assetId", x1, y1, x2, y2, x3, y3, x4, y4, "boxScore", "textScore", text) '
-                            "FROM STDIN") as copy:
+    conn.execute("INSERT INTO asset (id, \"fileCreatedAt\") SELECT id, base + days * interval '1 day' FROM staging")
+    with conn.cursor().copy(
+        'COPY asset_ocr ("assetId", x1, y1, x2, y2, x3, y3, x4, y4, "boxScore", "textScore", text) FROM STDIN'
+    ) as copy:
         copy.write(boxes.getvalue())
     with conn.cursor().copy('COPY ocr_search ("assetId", text) FROM STDIN') as copy:
         copy.write(search.getvalue())
@@ -88,8 +89,10 @@ def main() -> None:
         with psycopg.connect(url, autocommit=True) as conn:
             started = time.perf_counter()
             load(conn, args.documents, args.seed)
-            print(f"loaded {args.documents} documents in {time.perf_counter() - started:.0f} s "
-                  "(asset_ocr inserts, aio triggers included)")
+            print(
+                f"loaded {args.documents} documents in {time.perf_counter() - started:.0f} s "
+                "(asset_ocr inserts, aio triggers included)"
+            )
             aio, immich = [], []
             for query in QUERIES:
                 aio += timings(conn, AIO_SEARCH_SQL, query, args.repeats)
@@ -98,7 +101,8 @@ def main() -> None:
                 "SELECT pg_size_pretty(pg_relation_size('aio.ocr_document_tsv_idx')), "
                 "pg_size_pretty(pg_total_relation_size('aio.ocr_document')), "
                 "pg_size_pretty(pg_relation_size('idx_ocr_search_text')), "
-                "pg_size_pretty(pg_total_relation_size('ocr_search'))").fetchone()
+                "pg_size_pretty(pg_total_relation_size('ocr_search'))"
+            ).fetchone()
 
         def pct(values, q):
             ordered = sorted(values)
@@ -106,10 +110,14 @@ def main() -> None:
 
         print(f"{len(QUERIES)} queries x {args.repeats} runs, first 100 results each")
         print(f"{'method':<28}{'p50 ms':>10}{'p95 ms':>10}{'index':>12}{'table+index':>14}")
-        print(f"{'aio (zhparser, ranked)':<28}{statistics.median(aio) * 1000:>10.1f}{pct(aio, 0.95):>10.1f}"
-              f"{sizes[0]:>12}{sizes[1]:>14}")
-        print(f"{'immich v2.4.1 (bigram %>>)':<28}{statistics.median(immich) * 1000:>10.1f}{pct(immich, 0.95):>10.1f}"
-              f"{sizes[2]:>12}{sizes[3]:>14}")
+        print(
+            f"{'aio (zhparser, ranked)':<28}{statistics.median(aio) * 1000:>10.1f}{pct(aio, 0.95):>10.1f}"
+            f"{sizes[0]:>12}{sizes[1]:>14}"
+        )
+        print(
+            f"{'immich v2.4.1 (bigram %>>)':<28}{statistics.median(immich) * 1000:>10.1f}{pct(immich, 0.95):>10.1f}"
+            f"{sizes[2]:>12}{sizes[3]:>14}"
+        )
     finally:
         cluster.stop()
 

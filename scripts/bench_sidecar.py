@@ -51,8 +51,12 @@ CONFIGS = {
     # Two processes, one inference thread each: HTTP parsing and decoding escape the GIL of one worker.
     "onnx-int8-2w": {"AIO_CLIP_BACKEND": "onnx", "AIO_CLIP_ONNX_PRECISION": "int8", "MACHINE_LEARNING_WORKERS": "2"},
 }
-OCR_ENTRIES = {"ocr": {"detection": {"modelName": "PP-OCRv5_mobile", "options": {"minScore": 0.5, "maxResolution": 736}},
-                       "recognition": {"modelName": "PP-OCRv5_mobile", "options": {"minScore": 0.8}}}}
+OCR_ENTRIES = {
+    "ocr": {
+        "detection": {"modelName": "PP-OCRv5_mobile", "options": {"minScore": 0.5, "maxResolution": 736}},
+        "recognition": {"modelName": "PP-OCRv5_mobile", "options": {"minScore": 0.8}},
+    }
+}
 
 
 class Server:
@@ -60,11 +64,23 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(tempfile.mkdtemp(prefix="bench-")) / "server.log"
-        env = {**os.environ, "IMMICH_HOST": "127.0.0.1", "IMMICH_PORT": str(self.port), "IMMICH_LOG_LEVEL": "warning",
-               "MACHINE_LEARNING_MODEL_TTL": "0", **preload, **env_extra}
+        env = {
+            **os.environ,
+            "IMMICH_HOST": "127.0.0.1",
+            "IMMICH_PORT": str(self.port),
+            "IMMICH_LOG_LEVEL": "warning",
+            "MACHINE_LEARNING_MODEL_TTL": "0",
+            **preload,
+            **env_extra,
+        }
         with open(self.log, "wb") as output:
-            self.process = subprocess.Popen([sys.executable, "-m", "sidecar", "serve"], env=env, stdout=output,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "sidecar", "serve"],
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         for _ in range(1200):
             try:
                 answer = requests.get(self.url + "/", timeout=2).json()
@@ -85,8 +101,9 @@ class Server:
             self.process.wait(timeout=30)
 
 
-def predict(session: requests.Session, url: str, entries: dict, image: bytes | None = None,
-            text: str | None = None) -> float:
+def predict(
+    session: requests.Session, url: str, entries: dict, image: bytes | None = None, text: str | None = None
+) -> float:
     files = {"entries": (None, json.dumps(entries))}
     if image is not None:
         files["image"] = ("blob", image, "application/octet-stream")
@@ -117,13 +134,19 @@ def measure(url: str, payloads: list, entries: dict, clients: int, kind: str) ->
 def combine(runs: list[dict]) -> dict[str, float]:
     """One cell over its rounds: latency percentiles of all requests, the median round's throughput."""
     latencies = sorted(t for run in runs for t in run["latencies"])
-    return {"p50": statistics.median(latencies), "p95": latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))],
-            "max": latencies[-1], "rate": statistics.median(run["rate"] for run in runs)}
+    return {
+        "p50": statistics.median(latencies),
+        "p95": latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))],
+        "max": latencies[-1],
+        "rate": statistics.median(run["rate"] for run in runs),
+    }
 
 
 def gpu_devices() -> list[str]:
-    probe = ("import onnxruntime as o, torch; print(int(torch.cuda.is_available()), "
-             "int('CUDAExecutionProvider' in o.get_available_providers()))")
+    probe = (
+        "import onnxruntime as o, torch; print(int(torch.cuda.is_available()), "
+        "int('CUDAExecutionProvider' in o.get_available_providers()))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.split()
     return ["cuda"] if out and ("1" in out) else []
 
@@ -158,12 +181,15 @@ def main() -> None:
 
     photos = [photo_jpeg(1440, 1080, orientation, seed) for seed, orientation in enumerate((1, 6, 1, 3))]
     texts = ["海边的日落", "一只在草地上奔跑的狗", "发票", "生日蛋糕和蜡烛", "雪山下的湖泊", "夜晚的城市街道"]
-    workloads = [("CLIP image 1440x1080", {"clip": {"visual": {"modelName": args.model}}}, photos, "image"),
-                 ("CLIP text", {"clip": {"textual": {"modelName": args.model, "options": {"language": "zh"}}}}, texts,
-                  "text")]
+    workloads = [
+        ("CLIP image 1440x1080", {"clip": {"visual": {"modelName": args.model}}}, photos, "image"),
+        ("CLIP text", {"clip": {"textual": {"modelName": args.model, "options": {"language": "zh"}}}}, texts, "text"),
+    ]
     payloads = {name: [pool[i % len(pool)] for i in range(max(args.requests, 32))] for name, _, pool, _ in workloads}
-    print(f"model {args.model}, {args.requests} requests per cell in {args.rounds} rounds, {available_cores()} cores, "
-          f"cells: p50/p95 ms and req/s (median round)")
+    print(
+        f"model {args.model}, {args.requests} requests per cell in {args.rounds} rounds, {available_cores()} cores, "
+        f"cells: p50/p95 ms and req/s (median round)"
+    )
 
     # Every configuration's server runs from the start and the cells are measured in rounds, each round
     # visiting every configuration: a shared machine's speed drifts by tens of percent over minutes, and
@@ -172,9 +198,13 @@ def main() -> None:
     try:
         for device in devices:
             for config in args.configs:
-                servers[(device, config)] = Server({**base_env, **CONFIGS[config], "AIO_DEVICE": device},
-                                                   {"MACHINE_LEARNING_PRELOAD__CLIP__VISUAL": args.model,
-                                                    "MACHINE_LEARNING_PRELOAD__CLIP__TEXTUAL": args.model})
+                servers[(device, config)] = Server(
+                    {**base_env, **CONFIGS[config], "AIO_DEVICE": device},
+                    {
+                        "MACHINE_LEARNING_PRELOAD__CLIP__VISUAL": args.model,
+                        "MACHINE_LEARNING_PRELOAD__CLIP__TEXTUAL": args.model,
+                    },
+                )
                 runs_on = next(iter(servers[(device, config)].models.values()))
                 print(f"  started {device}/{config} ({runs_on['backend']} on {runs_on['device']})", flush=True)
         per_round = args.requests // args.rounds
@@ -215,10 +245,14 @@ def main() -> None:
                 one, eight = r[(name, 1)], r[(name, 8)]
                 versus = ""
                 if baseline:
-                    versus = (f"  vs baseline: {one['rate'] / baseline[(name, 1)]['rate']:.2f}x (1 client), "
-                              f"{eight['rate'] / baseline[(name, 1)]['rate']:.2f}x (8 clients vs baseline 1 client)")
-                print(f"  {device}/{config:<11} {name:<22} 8/1 clients {eight['rate'] / one['rate']:.2f}x, "
-                      f"slowest at 8 = {eight['max'] / one['p50']:.1f}x uncontended p50{versus}")
+                    versus = (
+                        f"  vs baseline: {one['rate'] / baseline[(name, 1)]['rate']:.2f}x (1 client), "
+                        f"{eight['rate'] / baseline[(name, 1)]['rate']:.2f}x (8 clients vs baseline 1 client)"
+                    )
+                print(
+                    f"  {device}/{config:<11} {name:<22} 8/1 clients {eight['rate'] / one['rate']:.2f}x, "
+                    f"slowest at 8 = {eight['max'] / one['p50']:.1f}x uncontended p50{versus}"
+                )
 
     if not args.no_ocr:
         bench_ocr(base_env, args.requests)
@@ -229,19 +263,29 @@ def bench_ocr(base_env: dict[str, str], requests_per_cell: int) -> None:
     try:
         sets = {
             "no text 1440x1080": [photo_jpeg(1440, 1080, 1, seed) for seed in range(4)],
-            "little text 1440x1080": [TextImage("sign", (text,), size=(1440, 1080), background=bg).jpeg()
-                                      for text, bg in (("出口", "#446688"), ("营业中", "#884466"),
-                                                       ("禁止吸烟", "#668844"), ("欢迎光临", "#336699"))],
+            "little text 1440x1080": [
+                TextImage("sign", (text,), size=(1440, 1080), background=bg).jpeg()
+                for text, bg in (
+                    ("出口", "#446688"),
+                    ("营业中", "#884466"),
+                    ("禁止吸烟", "#668844"),
+                    ("欢迎光临", "#336699"),
+                )
+            ],
             "dense text 1000x800": [sample.jpeg() for sample in OCR_CORPUS if len("".join(sample.lines)) > 20][:4],
         }
-        print(f"\nOCR (RapidOCR, {available_cores()} cores)\n{'images':<24}{'clients':>8}{'p50 ms':>10}{'p95 ms':>10}"
-              f"{'req/s':>10}")
+        print(
+            f"\nOCR (RapidOCR, {available_cores()} cores)\n{'images':<24}{'clients':>8}{'p50 ms':>10}{'p95 ms':>10}"
+            f"{'req/s':>10}"
+        )
         for name, pool in sets.items():
             payloads = [pool[i % len(pool)] for i in range(requests_per_cell)]
             for clients in (1, 8):
                 r = combine([measure(server.url, payloads, OCR_ENTRIES, clients, "image")])
-                print(f"{name:<24}{clients:>8}{r['p50'] * 1000:>10.0f}{r['p95'] * 1000:>10.0f}{r['rate']:>10.2f}",
-                      flush=True)
+                print(
+                    f"{name:<24}{clients:>8}{r['p50'] * 1000:>10.0f}{r['p95'] * 1000:>10.0f}{r['rate']:>10.2f}",
+                    flush=True,
+                )
     finally:
         server.stop()
 

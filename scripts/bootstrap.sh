@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install what the project needs on a fresh Debian machine: the Python environment (.venv) and, with
-# --system, the Debian packages the tests use (CJK font, PostgreSQL 15 with pgvector built from
-# Debian's source package, Redis and Chromium for the end-to-end tier, rsync for the Immich build). Idempotent: a second run only checks.
+# --system, what the tests use: Debian packages (CJK font, PostgreSQL 15, Redis and Chromium for the
+# end-to-end tier, rsync for the Immich build, the autotools SCWS needs), pgvector built from Debian's
+# source package, and zhparser + SCWS from their pinned sources (scripts/install_zhparser.sh; where no
+# source can be had, the zhparser tier skips and says so). Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +19,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 if [ "$system" = 1 ]; then
   packages=(fonts-wqy-zenhei postgresql-15 postgresql-contrib postgresql-server-dev-15 build-essential
-            redis-server chromium rsync git)
+            redis-server chromium rsync git autoconf automake libtool)
   missing=()
   for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -28,6 +30,13 @@ if [ "$system" = 1 ]; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
   scripts/install_pgvector.sh
+  status=0
+  scripts/install_zhparser.sh || status=$?
+  if [ "$status" = 3 ]; then
+    echo "bootstrap: WARNING: zhparser NOT installed (no source archive, no network): the zhparser tier will skip" >&2
+  elif [ "$status" != 0 ]; then
+    exit "$status"
+  fi
 fi
 
 # The venv is rebuilt only when pyproject.toml changes.

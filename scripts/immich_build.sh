@@ -1,33 +1,48 @@
 #!/usr/bin/env bash
-# Build Immich natively (no Docker), as ../shared/IMMICH.md measured it: Node 24 + pnpm 10 from npm,
-# a working copy of the pristine Immich tree, `pnpm install`, then the server (and, with --web, the web).
+# Build Immich natively (no Docker; docs/immich-native.md): Node 24 + pnpm from npm, a working copy of
+# the pristine Immich tree, `pnpm install`, then the server (and, with --web, the web).
 #
 #   scripts/immich_build.sh [--patched] [--web] [--print-dir]
+#   scripts/immich_build.sh --print-source
 #
-# The pristine tree comes from IMMICH_SRC, else ${XDG_CACHE_HOME:-~/.cache}/immich-all-in-one/immich-v$IMMICH_VERSION.
-# It is never modified: the build happens in a copy (AIO_IMMICH_WORK, default .../work/immich-v$VERSION[-patched]).
-# --patched applies patches/v$VERSION with scripts/apply_patches.sh to that copy first.
-# --print-dir prints the working copy's path on the last line of stdout (for callers).
+# The pristine tree comes from IMMICH_SRC, else ${XDG_CACHE_HOME:-~/.cache}/immich-all-in-one/immich-v$IMMICH_VERSION,
+# which is made on first use by scripts/upstream_source.sh (release archive or clone) and committed as a
+# one-commit git repository. It is never modified: the build happens in a copy (AIO_IMMICH_WORK, default
+# .../work/immich-v$VERSION[-patched]). --patched applies patches/v$VERSION with scripts/apply_patches.sh
+# to that copy first. --print-dir prints the working copy's path on the last line of stdout (for callers);
+# --print-source only makes sure the pristine tree exists and prints its path.
 # Exit codes: 0 built; 3 no Immich source here (the caller skips its tier); anything else is a failure.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 version=${IMMICH_VERSION:-2.4.1}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/immich-all-in-one
-patched=0 web=0 print_dir=0
+patched=0 web=0 print_dir=0 print_source=0
 for arg in "$@"; do
   case "$arg" in
     --patched) patched=1 ;;
     --web) web=1 ;;
     --print-dir) print_dir=1 ;;
-    *) echo "usage: $0 [--patched] [--web] [--print-dir]" >&2; exit 2 ;;
+    --print-source) print_source=1 ;;
+    *) echo "usage: $0 [--patched] [--web] [--print-dir] | --print-source" >&2; exit 2 ;;
   esac
 done
 
 src=${IMMICH_SRC:-$cache/immich-v$version}
 if [ ! -f "$src/server/package.json" ]; then
-  echo "immich_build: no Immich v$version source at $src (set IMMICH_SRC; see ../shared/IMMICH.md)" >&2
-  exit 3
+  if [ -n "${IMMICH_SRC:-}" ]; then
+    echo "immich_build: no Immich source at IMMICH_SRC=$src" >&2
+    exit 3
+  fi
+  rm -rf "$src.partial"
+  "$root/scripts/upstream_source.sh" "immich-v$version" "$src.partial" || exit 3
+  (cd "$src.partial" && git init -q && git add -A \
+     && git -c user.name=aio -c user.email=aio@localhost commit -qm "Immich v$version (pristine)")
+  mv "$src.partial" "$src"
+fi
+if [ "$print_source" = 1 ]; then
+  echo "$src"
+  exit 0
 fi
 
 # Toolchain: Debian's node is too old for Immich; npm's node@24 package ships the binary.

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import __version__, metrics
+from . import metrics
 from .config import Settings
 from .errors import SidecarError
 from .models.registry import ModelRegistry
@@ -60,8 +60,15 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         endpoint = request.endpoint or "unknown"
         task = getattr(g, "task", "") or "-"
         metrics.observe(endpoint, task, response.status_code, seconds)
-        log.info("%s %s task=%s model=%s status=%d ms=%.1f", request.method, request.path, task,
-                 getattr(g, "model", "") or "-", response.status_code, seconds * 1000)
+        log.info(
+            "%s %s task=%s model=%s status=%d ms=%.1f",
+            request.method,
+            request.path,
+            task,
+            getattr(g, "model", "") or "-",
+            response.status_code,
+            seconds * 1000,
+        )
         return response
 
     @app.errorhandler(SidecarError)

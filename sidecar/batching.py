@@ -13,8 +13,8 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Callable
 
 import numpy as np
 
@@ -28,8 +28,9 @@ IDLE_EXIT_S = 30.0
 
 
 class Batcher:
-    def __init__(self, run: RunBatch, max_size: int, max_wait_s: float, name: str,
-                 idle_exit_s: float = IDLE_EXIT_S) -> None:
+    def __init__(
+        self, run: RunBatch, max_size: int, max_wait_s: float, name: str, idle_exit_s: float = IDLE_EXIT_S
+    ) -> None:
         if max_size < 1:
             raise ValueError("max_size must be >= 1")
         self._run = run
@@ -115,8 +116,11 @@ class BatchedClip:
 
     def stats(self) -> dict[str, tuple[int, int]]:
         """(batches run, rows embedded) per tower; empty when batching is off."""
-        return {tower: (batcher.batches, batcher.rows)
-                for tower, batcher in (("visual", self._images), ("textual", self._texts)) if batcher is not None}
+        return {
+            tower: (batcher.batches, batcher.rows)
+            for tower, batcher in (("visual", self._images), ("textual", self._texts))
+            if batcher is not None
+        }
 
     def encode_image(self, image) -> np.ndarray:
         row = self.model.prepare_images([image])

@@ -84,8 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         "export-onnx", help="export cn-clip towers to ONNX (fp32, int8) into AIO_CLIP_ONNX_DIR, from AIO_CLIP_MODEL_DIR"
     )
     export.add_argument("--model", action="append", help="cn-clip model name (repeatable; default AIO_CLIP_MODEL)")
-    export.add_argument("--precision", action="append", choices=["fp32", "int8"],
-                        help="precisions to write (repeatable; default both)")
+    export.add_argument(
+        "--precision", action="append", choices=["fp32", "int8"], help="precisions to write (repeatable; default both)"
+    )
     db = commands.add_parser("db", help="manage the aio schema (Alembic), database from DB_URL or DB_*")
     db.add_argument("action", choices=["upgrade", "downgrade", "status"])
     db.add_argument("revision", nargs="?", help="target revision (upgrade: head; downgrade: base)")

@@ -9,9 +9,9 @@ same list (``immich-sidecar config``).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Mapping
 
 
 class ConfigError(ValueError):
@@ -219,7 +219,7 @@ class Settings:
         return self.intra_op_threads or max(1, available_cores() // self.workers)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
 
         def raw(attr: str) -> str | None:
@@ -227,15 +227,34 @@ class Settings:
             return None if value is None else value.strip()
 
         values: dict[str, object] = {}
-        for attr in ("host", "log_level", "preload_clip_visual", "preload_clip_textual", "preload_ocr",
-                     "clip_model", "upstream_url", "mt_photos_api_key"):
+        for attr in (
+            "host",
+            "log_level",
+            "preload_clip_visual",
+            "preload_clip_textual",
+            "preload_ocr",
+            "clip_model",
+            "upstream_url",
+            "mt_photos_api_key",
+        ):
             if (value := raw(attr)) is not None:
                 values[attr] = value
-        for attr, minimum in (("port", 1), ("workers", 1), ("request_threads", 1), ("worker_timeout", 1),
-                              ("keepalive", 0), ("model_ttl", 0), ("model_ttl_poll", 1),
-                              ("intra_op_threads", 0), ("inter_op_threads", 0), ("ocr_max_resolution", 32),
-                              ("batch_max_size", 1), ("batch_max_wait_ms", 0),
-                              ("max_request_mb", 1), ("max_image_pixels", 1)):
+        for attr, minimum in (
+            ("port", 1),
+            ("workers", 1),
+            ("request_threads", 1),
+            ("worker_timeout", 1),
+            ("keepalive", 0),
+            ("model_ttl", 0),
+            ("model_ttl_poll", 1),
+            ("intra_op_threads", 0),
+            ("inter_op_threads", 0),
+            ("ocr_max_resolution", 32),
+            ("batch_max_size", 1),
+            ("batch_max_wait_ms", 0),
+            ("max_request_mb", 1),
+            ("max_image_pixels", 1),
+        ):
             if (value := raw(attr)) is not None and value != "":
                 values[attr] = _parse_int(SETTINGS[attr].env, value, minimum)
         for attr in ("ocr_min_detection_score", "ocr_min_recognition_score"):
@@ -245,15 +264,15 @@ class Settings:
             values["upstream_timeout"] = _parse_float(SETTINGS["upstream_timeout"].env, value, 0.1, 86400.0)
         if (value := raw("clip_download")) is not None:
             values["clip_download"] = _parse_bool(SETTINGS["clip_download"].env, value)
-        if (value := raw("cache_folder")):
+        if value := raw("cache_folder"):
             values["cache_folder"] = Path(value).expanduser()
         for attr, allowed in (("clip_backend", ("auto", "torch", "onnx")), ("clip_onnx_precision", ("fp32", "int8"))):
-            if (value := raw(attr)):
+            if value := raw(attr):
                 if value.lower() not in allowed:
                     raise ConfigError(f"{SETTINGS[attr].env} must be one of {', '.join(allowed)}, got {value!r}")
                 values[attr] = value.lower()
         for attr in ("clip_model_dir", "clip_onnx_dir", "ocr_model_dir"):
-            if (value := raw(attr)):
+            if value := raw(attr):
                 values[attr] = Path(value).expanduser()
         if (value := raw("clip_aliases")) is not None:
             values["clip_aliases"] = parse_aliases(value)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,7 +18,7 @@ def database_url(env: Mapping[str, str] | None = None) -> str:
     if url:
         for prefix in ("postgresql://", "postgres://"):
             if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix):]
+                return "postgresql+psycopg://" + url[len(prefix) :]
         raise ValueError(f"DB_URL must start with postgresql:// or postgres://, got {url.split(':', 1)[0]}://...")
     user = quote(env.get("DB_USERNAME", "postgres"), safe="")
     password = quote(env.get("DB_PASSWORD", "postgres"), safe="")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from PIL import Image
 
@@ -39,8 +40,11 @@ def decode_min_side(registry: ModelRegistry, tasks: Mapping[str, tuple[ModelEntr
     224-pixel square (336 for the -336 models), so twice that, as the preprocessing keeps, is enough."""
     if set(tasks) != {CLIP}:
         return 0
-    sides = [info.image_size for entry in tasks[CLIP] if entry.type == VISUAL
-             and (info := registry.clip_info(entry.model_name)) is not None]
+    sides = [
+        info.image_size
+        for entry in tasks[CLIP]
+        if entry.type == VISUAL and (info := registry.clip_info(entry.model_name)) is not None
+    ]
     return int(REDUCING_GAP * max(sides)) if sides else 0
 
 
@@ -73,7 +77,9 @@ def ocr_options(settings: Settings, entries: tuple[ModelEntry, ...]) -> tuple[fl
     return min_detection, min_recognition, int(max_resolution)
 
 
-def _ocr(registry: ModelRegistry, settings: Settings, entries: tuple[ModelEntry, ...], image: Image.Image | None) -> dict:
+def _ocr(
+    registry: ModelRegistry, settings: Settings, entries: tuple[ModelEntry, ...], image: Image.Image | None
+) -> dict:
     if image is None:
         raise BadRequest("entries.ocr needs an 'image' file in the form")
     min_detection, min_recognition, max_resolution = ocr_options(settings, entries)

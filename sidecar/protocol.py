@@ -7,8 +7,9 @@ and either `image` (file) or `text` (see server/src/repositories/machine-learnin
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 

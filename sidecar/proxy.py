@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import requests
 
@@ -63,8 +64,9 @@ class Upstream:
         try:
             return self._session.post(url, timeout=self.timeout, **kwargs)
         except requests.Timeout:
-            raise UpstreamTimeout(f"upstream ML at {self.base_url} did not answer within {self.timeout:g} s "
-                                  "(AIO_UPSTREAM_TIMEOUT_S)") from None
+            raise UpstreamTimeout(
+                f"upstream ML at {self.base_url} did not answer within {self.timeout:g} s (AIO_UPSTREAM_TIMEOUT_S)"
+            ) from None
         except requests.RequestException as error:
             raise UpstreamError(f"upstream ML at {self.base_url} is unreachable: {type(error).__name__}") from None
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from .immich_search import SEARCH_SQL, store_sql, tokenize_for_search
 
-AIO_SEARCH_SQL = ("SELECT d.asset_id FROM aio.ocr_document d, aio.ocr_query(%s) q WHERE d.tsv @@ q "
-                  "ORDER BY aio.ocr_rank(d.tsv, q) DESC, d.asset_id LIMIT %s")
+AIO_SEARCH_SQL = (
+    "SELECT d.asset_id FROM aio.ocr_document d, aio.ocr_query(%s) q WHERE d.tsv @@ q "
+    "ORDER BY aio.ocr_rank(d.tsv, q) DESC, d.asset_id LIMIT %s"
+)
 
 
 def asset_id(name: str) -> uuid.UUID:
@@ -18,7 +20,9 @@ def asset_id(name: str) -> uuid.UUID:
 
 def insert_ocr(conn, name: str, lines: list[str]) -> uuid.UUID:
     """One asset with its OCR boxes (one line each, top to bottom), as Immich's OCR job stores them."""
-    created = datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(hours=int(hashlib.md5(name.encode()).hexdigest()[:6], 16) % 8000)
+    created = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(
+        hours=int(hashlib.md5(name.encode()).hexdigest()[:6], 16) % 8000
+    )
     ident = asset_id(name)
     conn.execute('INSERT INTO asset (id, "fileCreatedAt") VALUES (%s, %s) ON CONFLICT DO NOTHING', (ident, created))
     rows = []
@@ -26,8 +30,11 @@ def insert_ocr(conn, name: str, lines: list[str]) -> uuid.UUID:
         top = 0.05 + index * 0.1
         rows.append((ident, 0.1, top, 0.9, top, 0.9, top + 0.06, 0.1, top + 0.06, 0.9, 0.95, line))
     with conn.cursor() as cur:
-        cur.executemany('INSERT INTO asset_ocr ("assetId", x1, y1, x2, y2, x3, y3, x4, y4, "boxScore", "textScore", text) '
-                        'VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)', rows)
+        cur.executemany(
+            'INSERT INTO asset_ocr ("assetId", x1, y1, x2, y2, x3, y3, x4, y4, "boxScore", "textScore", text) '
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            rows,
+        )
     conn.execute(store_sql(), (ident, " ".join(tokenize_for_search(" ".join(lines)))))
     return ident
 

@@ -5,6 +5,7 @@ pass or fail: each process runs in its own process group and is killed with it."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -12,10 +13,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-import threading
 
 import requests
 
@@ -74,14 +75,21 @@ def write_build_data(target: Path, web_build: Path, plugins_manifest: Path) -> N
     geodata.mkdir()
     (geodata / "geodata-date.txt").write_text("2024-01-01T00:00:00Z")
     (geodata / "cities500.txt").write_text(
-        "1796236\tShanghai\tShanghai\t上海\t31.22222\t121.45806\tP\tPPLA\tCN\t\t23\t\t\t\t24874500\t\t10\tAsia/Shanghai\t2024-01-01\n")
+        "1796236\tShanghai\tShanghai\t上海\t31.22222\t121.45806\tP\tPPLA\tCN\t\t23\t\t\t\t24874500\t\t10\tAsia/Shanghai\t2024-01-01\n"
+    )
     (geodata / "admin1CodesASCII.txt").write_text("CN.23\tShanghai\tShanghai\t1796231\n")
     (geodata / "admin2Codes.txt").write_text("CN.23.1\tShanghai\tShanghai\t1\n")
-    country = {"type": "Feature", "properties": {"ADMIN": "China", "ADM0_A3": "CHN", "TYPE": "Sovereign country"},
-               "geometry": {"type": "MultiPolygon",
-                            "coordinates": [[[[73.0, 18.0], [135.0, 18.0], [135.0, 54.0], [73.0, 54.0], [73.0, 18.0]]]]}}
+    country = {
+        "type": "Feature",
+        "properties": {"ADMIN": "China", "ADM0_A3": "CHN", "TYPE": "Sovereign country"},
+        "geometry": {
+            "type": "MultiPolygon",
+            "coordinates": [[[[73.0, 18.0], [135.0, 18.0], [135.0, 54.0], [73.0, 54.0], [73.0, 18.0]]]],
+        },
+    }
     (geodata / "ne_10m_admin_0_countries.geojson").write_text(
-        json.dumps({"type": "FeatureCollection", "features": [country]}))
+        json.dumps({"type": "FeatureCollection", "features": [country]})
+    )
 
 
 class Stack:
@@ -97,7 +105,7 @@ class Stack:
         self.faces: FaceStandIn | None = None
 
     # --- start ----------------------------------------------------------------------------------
-    def start(self) -> "Stack":
+    def start(self) -> Stack:
         try:
             self._start()
         except BaseException:
@@ -106,8 +114,10 @@ class Stack:
         return self
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
-        log = open(self.logs / f"{name}.log", "wb")
-        process = subprocess.Popen(args, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.logs / f"{name}.log", "wb") as log:  # the child keeps its own copy of the descriptor
+            process = subprocess.Popen(
+                args, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self.processes.append(process)
         return process
 
@@ -130,17 +140,27 @@ class Stack:
         self.db_url = self.pg.create_database("immich")
 
         self.redis_port = free_port()
-        self._spawn("redis", ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no"], dict(os.environ))
+        self._spawn(
+            "redis",
+            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            dict(os.environ),
+        )
 
         self.faces = FaceStandIn()
         self.sidecar_url = f"http://127.0.0.1:{free_port()}"
-        sidecar_env = dict(os.environ, IMMICH_HOST="127.0.0.1", IMMICH_PORT=self.sidecar_url.rsplit(":", 1)[1],
-                           AIO_CLIP_MODEL_DIR=str(self.checkpoint_dir), AIO_CLIP_MODEL=self.clip_model,
-                           AIO_CLIP_ONNX_DIR=str(self.root / "onnx"), AIO_UPSTREAM_ML_URL=self.faces.url,
-                           AIO_DEVICE="cpu", MACHINE_LEARNING_MODEL_TTL="0",
-                           MACHINE_LEARNING_PRELOAD__CLIP__TEXTUAL=self.clip_model,
-                           MACHINE_LEARNING_PRELOAD__OCR="PP-OCRv5_mobile")
+        sidecar_env = dict(
+            os.environ,
+            IMMICH_HOST="127.0.0.1",
+            IMMICH_PORT=self.sidecar_url.rsplit(":", 1)[1],
+            AIO_CLIP_MODEL_DIR=str(self.checkpoint_dir),
+            AIO_CLIP_MODEL=self.clip_model,
+            AIO_CLIP_ONNX_DIR=str(self.root / "onnx"),
+            AIO_UPSTREAM_ML_URL=self.faces.url,
+            AIO_DEVICE="cpu",
+            MACHINE_LEARNING_MODEL_TTL="0",
+            MACHINE_LEARNING_PRELOAD__CLIP__TEXTUAL=self.clip_model,
+            MACHINE_LEARNING_PRELOAD__OCR="PP-OCRv5_mobile",
+        )
         sidecar = self._spawn("sidecar", [sys.executable, "-m", "sidecar", "serve"], sidecar_env)
 
         build_data = self.root / "build"
@@ -150,15 +170,27 @@ class Stack:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         immich_env = node_env(
-            DB_URL=self.db_url, DB_VECTOR_EXTENSION="pgvector", REDIS_HOSTNAME="127.0.0.1",
-            REDIS_PORT=str(self.redis_port), IMMICH_HOST="127.0.0.1", IMMICH_PORT=str(self.port),
-            IMMICH_MEDIA_LOCATION=str(self.media), IMMICH_MACHINE_LEARNING_URL=self.sidecar_url,
-            IMMICH_BUILD_DATA=str(build_data), IMMICH_LOG_LEVEL="log", NO_COLOR="1", TZ="UTC",
+            DB_URL=self.db_url,
+            DB_VECTOR_EXTENSION="pgvector",
+            REDIS_HOSTNAME="127.0.0.1",
+            REDIS_PORT=str(self.redis_port),
+            IMMICH_HOST="127.0.0.1",
+            IMMICH_PORT=str(self.port),
+            IMMICH_MEDIA_LOCATION=str(self.media),
+            IMMICH_MACHINE_LEARNING_URL=self.sidecar_url,
+            IMMICH_BUILD_DATA=str(build_data),
+            IMMICH_LOG_LEVEL="log",
+            NO_COLOR="1",
+            TZ="UTC",
         )
         immich = self._spawn("immich", ["node", "dist/main.js"], immich_env, cwd=self.immich / "server")
 
-        self._wait("sidecar", lambda: requests.get(self.sidecar_url + "/ping", timeout=2).ok, 300, sidecar, "sidecar.log")
-        self._wait("Immich", lambda: requests.get(self.url + "/api/server/ping", timeout=2).ok, 300, immich, "immich.log")
+        self._wait(
+            "sidecar", lambda: requests.get(self.sidecar_url + "/ping", timeout=2).ok, 300, sidecar, "sidecar.log"
+        )
+        self._wait(
+            "Immich", lambda: requests.get(self.url + "/api/server/ping", timeout=2).ok, 300, immich, "immich.log"
+        )
         # The aio migrations run after Immich's (which the server ran at start), as the compose file does.
         mode = "zhparser" if zhparser_available() else "degraded"
         if migrate(self.db_url, "upgrade", "head", mode=mode) != 0:
@@ -177,7 +209,11 @@ class Stack:
         total = 0.0
         for line in requests.get(self.sidecar_url + "/metrics", timeout=10).text.splitlines():
             # task labels look like "ocr/detection+ocr/recognition": match on the task's prefix.
-            if line.startswith("aio_requests_total{") and 'endpoint="immich.predict"' in line and f'task="{task}/' in line:
+            if (
+                line.startswith("aio_requests_total{")
+                and 'endpoint="immich.predict"' in line
+                and f'task="{task}/' in line
+            ):
                 total += float(line.rsplit(" ", 1)[1])
         return total
 
@@ -185,10 +221,8 @@ class Stack:
     def close(self) -> None:
         for process in reversed(self.processes):
             if process.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         for process in reversed(self.processes):
             try:
                 process.wait(timeout=20)

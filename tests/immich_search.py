@@ -6,8 +6,13 @@ from __future__ import annotations
 
 def _is_cjk(char: str) -> bool:
     c = ord(char)
-    return (0x4E00 <= c <= 0x9FFF or 0xAC00 <= c <= 0xD7AF or 0x3040 <= c <= 0x309F or 0x30A0 <= c <= 0x30FF
-            or 0x3400 <= c <= 0x4DBF)
+    return (
+        0x4E00 <= c <= 0x9FFF
+        or 0xAC00 <= c <= 0xD7AF
+        or 0x3040 <= c <= 0x309F
+        or 0x30A0 <= c <= 0x30FF
+        or 0x3400 <= c <= 0x4DBF
+    )
 
 
 def tokenize_for_search(text: str) -> list[str]:
@@ -24,7 +29,7 @@ def tokenize_for_search(text: str) -> list[str]:
             if i - start == 1:
                 tokens.append(text[start])
             else:
-                tokens.extend(text[k:k + 2] for k in range(start, i - 1))
+                tokens.extend(text[k : k + 2] for k in range(start, i - 1))
         else:
             while i < len(text) and ord(text[i]) > 32 and not _is_cjk(text[i]):
                 i += 1
@@ -34,10 +39,14 @@ def tokenize_for_search(text: str) -> list[str]:
 
 def store_sql() -> str:
     """Immich's upsert of ocr_search for one asset (the search text is computed in TypeScript)."""
-    return ('INSERT INTO ocr_search ("assetId", text) VALUES (%s, %s) '
-            'ON CONFLICT ("assetId") DO UPDATE SET text = excluded.text')
+    return (
+        'INSERT INTO ocr_search ("assetId", text) VALUES (%s, %s) '
+        'ON CONFLICT ("assetId") DO UPDATE SET text = excluded.text'
+    )
 
 
 # Immich orders metadata search results by file creation date, newest first.
-SEARCH_SQL = ('SELECT a.id FROM asset a JOIN ocr_search s ON a.id = s."assetId" '
-              'WHERE f_unaccent(s.text) %%>> f_unaccent(%s) ORDER BY a."fileCreatedAt" DESC LIMIT %s')
+SEARCH_SQL = (
+    'SELECT a.id FROM asset a JOIN ocr_search s ON a.id = s."assetId" '
+    'WHERE f_unaccent(s.text) %%>> f_unaccent(%s) ORDER BY a."fileCreatedAt" DESC LIMIT %s'
+)

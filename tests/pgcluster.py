@@ -38,22 +38,46 @@ class PgCluster:
         self.port = 5432
         self.log = self.root / "postgres.log"
 
-    def start(self) -> "PgCluster":
+    def start(self) -> PgCluster:
         self.socket.mkdir()
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres")
             shutil.chown(self.socket, "postgres")
             os.chmod(self.root, 0o755)
-        subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                                     "-E", "UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)
-        options = f"-k {self.socket} -c listen_addresses='' -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
-        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options,
-                                     "-w", "start"]), check=True, capture_output=True)
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(PG_BIN / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        options = (
+            f"-k {self.socket} -c listen_addresses='' -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+        )
+        subprocess.run(
+            _as_postgres(
+                [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start"]
+            ),
+            check=True,
+            capture_output=True,
+        )
         return self
 
     def stop(self) -> None:
-        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]),
-                       capture_output=True)
+        subprocess.run(
+            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]), capture_output=True
+        )
         shutil.rmtree(self.root, ignore_errors=True)
 
     def url(self, database: str = "postgres") -> str:

@@ -9,8 +9,15 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 # (width, height, EXIF orientation): landscape and portrait phone shots, a small web image, a panorama.
-PHOTO_SHAPES = [(1440, 1080, 1), (1080, 1440, 1), (1440, 1080, 6), (1440, 1080, 3), (640, 480, 8), (300, 200, 1),
-                (2400, 800, 1)]
+PHOTO_SHAPES = [
+    (1440, 1080, 1),
+    (1080, 1440, 1),
+    (1440, 1080, 6),
+    (1440, 1080, 3),
+    (640, 480, 8),
+    (300, 200, 1),
+    (2400, 800, 1),
+]
 
 
 def photo(width: int, height: int, seed: int) -> Image.Image:

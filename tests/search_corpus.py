@@ -2,7 +2,13 @@
 queries and the documents a person would want for each, best first where one is clearly best."""
 
 DOCUMENTS: dict[str, list[str]] = {
-    "invoice-vat": ["上海增值税专用发票", "发票代码 031002100111", "发票号码 12345678", "购买方 上海某某科技有限公司", "价税合计 ¥1,280.00"],
+    "invoice-vat": [
+        "上海增值税专用发票",
+        "发票代码 031002100111",
+        "发票号码 12345678",
+        "购买方 上海某某科技有限公司",
+        "价税合计 ¥1,280.00",
+    ],
     "invoice-taxi": ["上海市出租汽车统一发票", "发票联", "车号 沪A12345", "金额 ¥56.00"],
     "invoice-restaurant": ["餐饮发票", "川味小馆", "金额 328元"],
     "receipt-coffee": ["星巴克咖啡 南京西路店", "拿铁 大杯 ×2 ¥68.00", "会员卡号 6222 0210", "谢谢惠顾"],

@@ -10,8 +10,11 @@ from .aio_helpers import asset_id, evaluate, insert_ocr, search_aio, search_immi
 from .conftest import ZHPARSER_SKIP, migrate, zhparser_available
 from .search_corpus import DOCUMENTS, MUST_NOT_MATCH, QUERIES
 
-pytestmark = [pytest.mark.postgres, pytest.mark.zhparser,
-              pytest.mark.skipif(not zhparser_available(), reason=ZHPARSER_SKIP)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.zhparser,
+    pytest.mark.skipif(not zhparser_available(), reason=ZHPARSER_SKIP),
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +38,19 @@ def names(ids):
     return [by_id[i] for i in ids]
 
 
-@pytest.mark.parametrize("query, expected", [("发票", "invoice-vat"), ("医院", "hospital-huashan"),
-                                             ("华山医院", "hospital-huashan"), ("公园", "park-century"),
-                                             ("世纪公园", "park-century"), ("SF1234567890", "express"),
-                                             ("immich2024", "wifi-card"), ("宫保鸡丁", "menu-sichuan")])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("发票", "invoice-vat"),
+        ("医院", "hospital-huashan"),
+        ("华山医院", "hospital-huashan"),
+        ("公园", "park-century"),
+        ("世纪公园", "park-century"),
+        ("SF1234567890", "express"),
+        ("immich2024", "wifi-card"),
+        ("宫保鸡丁", "menu-sichuan"),
+    ],
+)
 def test_words_are_found(corpus_db, query, expected):
     assert expected in names(search_aio(corpus_db, query))
 
@@ -90,10 +102,54 @@ def test_aio_is_at_least_as_good_as_immich_on_every_measure(corpus_db):
         assert aio[measure] >= immich[measure], (measure, aio, immich)
 
 
-HOSTILE = ['"', '""', '"""', "-", "--", "- -", "OR", "OR OR", "a OR", "OR 发票", "!", "&", "|", "<->", ":*", "'", "''",
-           "\\", "\\\\'", "(", ")", "((发票", "发票))", "!发票", "发票:*", "发票:A", "&& || !!", "\t\n",
-           "🎉🎉", "发票🧾", "ｆｕｌｌｗｉｄｔｈ", "١٢٣", "𠀀𠀁", "%", "_", "$1", "'; DROP TABLE asset; --",
-           "-\"发票\"", "\"-发票\"", "发" * 2000, "a" * 5000, " " * 100, "OR -", "- OR -", "''''", "\u200b发票\u200b"]
+HOSTILE = [
+    '"',
+    '""',
+    '"""',
+    "-",
+    "--",
+    "- -",
+    "OR",
+    "OR OR",
+    "a OR",
+    "OR 发票",
+    "!",
+    "&",
+    "|",
+    "<->",
+    ":*",
+    "'",
+    "''",
+    "\\",
+    "\\\\'",
+    "(",
+    ")",
+    "((发票",
+    "发票))",
+    "!发票",
+    "发票:*",
+    "发票:A",
+    "&& || !!",
+    "\t\n",
+    "🎉🎉",
+    "发票🧾",
+    "ｆｕｌｌｗｉｄｔｈ",
+    "١٢٣",
+    "𠀀𠀁",
+    "%",
+    "_",
+    "$1",
+    "'; DROP TABLE asset; --",
+    '-"发票"',
+    '"-发票"',
+    "发" * 2000,
+    "a" * 5000,
+    " " * 100,
+    "OR -",
+    "- OR -",
+    "''''",
+    "\u200b发票\u200b",
+]
 
 
 @pytest.mark.parametrize("query", HOSTILE)
@@ -115,20 +171,28 @@ def test_fuzz_ocr_query_never_raises_and_keeps_words(corpus_db):
 def test_ocr_search_function_is_the_same_search(corpus_db):
     """aio.ocr_search, which the Immich patch joins, matches and ranks exactly like the functions it wraps."""
     for query in [*QUERIES, '"华山医院"', "发票 -增值税", "医院 OR 公园", "!!!", ""]:
-        via_function = [row[0] for row in corpus_db.execute(
-            "SELECT asset_id FROM aio.ocr_search(%s) ORDER BY rank DESC, asset_id LIMIT 10", (query,))]
+        via_function = [
+            row[0]
+            for row in corpus_db.execute(
+                "SELECT asset_id FROM aio.ocr_search(%s) ORDER BY rank DESC, asset_id LIMIT 10", (query,)
+            )
+        ]
         assert via_function == search_aio(corpus_db, query), query
 
 
-@pytest.mark.parametrize("query, document, snippet", [
-    ("医院", "hospital-huashan", "<b>医院</b>"),
-    ("华山医院", "hospital-huashan", "<b>华山医院</b>"),
-    ('"专用发票"', "invoice-vat", "<b>专用发票</b>"),
-])
+@pytest.mark.parametrize(
+    "query, document, snippet",
+    [
+        ("医院", "hospital-huashan", "<b>医院</b>"),
+        ("华山医院", "hospital-huashan", "<b>华山医院</b>"),
+        ('"专用发票"', "invoice-vat", "<b>专用发票</b>"),
+    ],
+)
 def test_snippet_marks_the_matching_words_in_the_matching_lines(corpus_db, query, document, snippet):
     body, marked = corpus_db.execute(
         "SELECT body, aio.ocr_snippet(body, aio.ocr_query(%s)) FROM aio.ocr_document WHERE asset_id = %s",
-        (query, asset_id(document))).fetchone()
+        (query, asset_id(document)),
+    ).fetchone()
     assert snippet in marked
     lines = body.split("\n")
     for part in marked.split(" … "):  # whole OCR lines, as read, never rebuilt from tokens
@@ -139,7 +203,8 @@ def test_snippet_marks_the_matching_words_in_the_matching_lines(corpus_db, query
 def test_snippet_never_marks_excluded_words_and_survives_any_input(corpus_db):
     marked = corpus_db.execute(
         "SELECT aio.ocr_snippet(body, aio.ocr_query('发票 -代码')) FROM aio.ocr_document WHERE asset_id = %s",
-        (asset_id("invoice-vat"),)).fetchone()[0]
+        (asset_id("invoice-vat"),),
+    ).fetchone()[0]
     assert marked is None or "<b>代码</b>" not in marked
     for query in ["a.b", "(x)", "it's", "[", "\\", "*", "$1", "''"]:
         corpus_db.execute("SELECT aio.ocr_snippet(body, aio.ocr_query(%s)) FROM aio.ocr_document", (query,)).fetchall()

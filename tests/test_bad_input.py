@@ -78,24 +78,61 @@ def test_every_common_image_mode_is_accepted(client, image):
         ({"entry": json.dumps(clip_textual("cn-clip-RN50")), "text": "x"}, 422, "missing form field 'entries'"),
         ({"entries": '{"clip": {"textual": {"model": "cn-clip-RN50"}}}', "text": "x"}, 422, "found keys ['model']"),
         ({"entries": json.dumps(clip_textual("cn-clip-RN50"))}, 400, "either an 'image' file or a 'text' field"),
-        ({"entries": json.dumps(clip_visual("cn-clip-RN50")), "file": (io.BytesIO(jpeg_bytes()), "a.jpg")}, 400,
-         "received fields: ['entries', 'file']"),
+        (
+            {"entries": json.dumps(clip_visual("cn-clip-RN50")), "file": (io.BytesIO(jpeg_bytes()), "a.jpg")},
+            400,
+            "received fields: ['entries', 'file']",
+        ),
         ({"entries": json.dumps(clip_visual("cn-clip-RN50")), "text": "no image"}, 400, "needs an 'image'"),
-        ({"entries": json.dumps(clip_textual("cn-clip-RN50")), "image": (io.BytesIO(jpeg_bytes()), "blob")}, 400,
-         "needs a 'text'"),
+        (
+            {"entries": json.dumps(clip_textual("cn-clip-RN50")), "image": (io.BytesIO(jpeg_bytes()), "blob")},
+            400,
+            "needs a 'text'",
+        ),
         ({"entries": json.dumps(ocr_entries()), "text": "不是图片"}, 400, "needs an 'image'"),
-        ({"entries": json.dumps(clip_textual("no-such-model")), "text": "x"}, 422, "unknown clip model name no-such-model"),
-        ({"entries": json.dumps(ocr_entries("KOREAN__PP-OCRv5_mobile")), "image": (io.BytesIO(jpeg_bytes()), "blob")},
-         422, "unknown ocr model name"),
-        ({"entries": json.dumps({"clip": {"visual": {"modelName": "cn-clip-RN50"},
-                                          "textual": {"modelName": "cn-clip-RN50"}}}), "text": "x"}, 400,
-         "exactly one of"),
-        ({"entries": json.dumps(ocr_entries(min_detection=7)), "image": (io.BytesIO(jpeg_bytes()), "blob")}, 422,
-         "minScore must be within"),
+        (
+            {"entries": json.dumps(clip_textual("no-such-model")), "text": "x"},
+            422,
+            "unknown clip model name no-such-model",
+        ),
+        (
+            {
+                "entries": json.dumps(ocr_entries("KOREAN__PP-OCRv5_mobile")),
+                "image": (io.BytesIO(jpeg_bytes()), "blob"),
+            },
+            422,
+            "unknown ocr model name",
+        ),
+        (
+            {
+                "entries": json.dumps(
+                    {"clip": {"visual": {"modelName": "cn-clip-RN50"}, "textual": {"modelName": "cn-clip-RN50"}}}
+                ),
+                "text": "x",
+            },
+            400,
+            "exactly one of",
+        ),
+        (
+            {"entries": json.dumps(ocr_entries(min_detection=7)), "image": (io.BytesIO(jpeg_bytes()), "blob")},
+            422,
+            "minScore must be within",
+        ),
     ],
-    ids=["bad-json", "wrong-entries-name", "wrong-model-key", "no-payload", "file-instead-of-image",
-         "visual-with-text", "textual-with-image", "ocr-with-text", "unknown-clip", "unserved-ocr-language",
-         "two-clip-types", "out-of-range-option"],
+    ids=[
+        "bad-json",
+        "wrong-entries-name",
+        "wrong-model-key",
+        "no-payload",
+        "file-instead-of-image",
+        "visual-with-text",
+        "textual-with-image",
+        "ocr-with-text",
+        "unknown-clip",
+        "unserved-ocr-language",
+        "two-clip-types",
+        "out-of-range-option",
+    ],
 )
 def test_bad_requests_say_what_was_wrong(client, form, status, fragment):
     response = client.post("/predict", data=form)

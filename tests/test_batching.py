@@ -70,8 +70,10 @@ def test_max_wait_lets_a_batch_fill():
     model = SlowDouble(0)
     batcher = Batcher(model, max_size=4, max_wait_s=0.3, name="t")
     results = []
-    threads = [threading.Thread(target=lambda i=i: (time.sleep(0.03 * i), results.append(batcher.submit(np.full(1, i)))))
-               for i in range(4)]
+    threads = [
+        threading.Thread(target=lambda i=i: (time.sleep(0.03 * i), results.append(batcher.submit(np.full(1, i)))))
+        for i in range(4)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -113,24 +115,24 @@ def test_an_idle_batcher_lets_its_thread_and_its_model_go():
     released = weakref.ref(model)
     batcher = Batcher(model, max_size=8, max_wait_s=0, name="t", idle_exit_s=0.1)
 
-    def wait_idle() -> None:
+    def wait_idle(batcher: Batcher) -> None:
         deadline = time.monotonic() + 5
         while batcher.running and time.monotonic() < deadline:
             time.sleep(0.02)
         assert not batcher.running
 
     assert np.array_equal(batcher.submit(np.ones(2)), np.full(2, 2))
-    wait_idle()
+    wait_idle(batcher)
     assert np.array_equal(batcher.submit(np.ones(2)), np.full(2, 2))  # a new thread serves the next request
-    wait_idle()
+    wait_idle(batcher)
     del batcher, model
     gc.collect()
     assert released() is None
 
 
 def test_batched_clip_matches_unbatched_under_concurrency(base_settings, photos_small):
-    from sidecar.models.registry import _load_clip
     from sidecar.models.names import CN_CLIP_MODELS
+    from sidecar.models.registry import _load_clip
 
     info = CN_CLIP_MODELS["cn-clip-RN50"]
     batched = _load_clip(replace(base_settings, batch_max_size=8), info)
@@ -146,7 +148,7 @@ def test_batched_clip_matches_unbatched_under_concurrency(base_settings, photos_
         thread.start()
     for thread in threads:
         thread.join(60)
-    for want, got in zip(expected, results):
+    for want, got in zip(expected, results, strict=True):
         assert float(np.dot(want, got)) > 0.9999
     batches, rows = batched.stats()["visual"]
     assert rows == len(photos_small) and batches < rows

@@ -65,8 +65,9 @@ def test_embeddings_are_deterministic_and_input_dependent(client):
 
 
 def test_http_answer_equals_the_model_called_directly(client, registry):
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     data = jpeg_bytes(color=(90, 90, 200))
     direct = registry.clip("cn-clip-RN50").encode_image(Image.open(io.BytesIO(data)).convert("RGB"))
@@ -120,8 +121,8 @@ def test_models_load_once_under_concurrent_requests(base_settings):
 
 
 def test_idle_models_are_unloaded_after_the_ttl(base_settings):
-    from dataclasses import replace
     import time
+    from dataclasses import replace
 
     from sidecar.models.registry import ModelRegistry
 

@@ -14,16 +14,18 @@ def test_defaults_follow_immich_ml():
 
 
 def test_environment_is_read_with_immich_and_aio_names():
-    settings = Settings.from_env({
-        "IMMICH_PORT": "4004",
-        "MACHINE_LEARNING_WORKERS": "3",
-        "MACHINE_LEARNING_PRELOAD__CLIP__VISUAL": "cn-clip-ViT-B-16",
-        "MACHINE_LEARNING_CACHE_FOLDER": "/models",
-        "AIO_CLIP_ALIASES": "ViT-B-16__openai=cn-clip-ViT-B-16, ViT-L-14__openai=cn-clip-ViT-L-14",
-        "AIO_UPSTREAM_ML_URL": "http://immich-machine-learning:3003",
-        "AIO_OCR_MIN_RECOGNITION_SCORE": "0.9",
-        "AIO_DEVICE": "CUDA",
-    })
+    settings = Settings.from_env(
+        {
+            "IMMICH_PORT": "4004",
+            "MACHINE_LEARNING_WORKERS": "3",
+            "MACHINE_LEARNING_PRELOAD__CLIP__VISUAL": "cn-clip-ViT-B-16",
+            "MACHINE_LEARNING_CACHE_FOLDER": "/models",
+            "AIO_CLIP_ALIASES": "ViT-B-16__openai=cn-clip-ViT-B-16, ViT-L-14__openai=cn-clip-ViT-L-14",
+            "AIO_UPSTREAM_ML_URL": "http://immich-machine-learning:3003",
+            "AIO_OCR_MIN_RECOGNITION_SCORE": "0.9",
+            "AIO_DEVICE": "CUDA",
+        }
+    )
     assert (settings.port, settings.workers) == (4004, 3)
     assert settings.preload_clip_visual == "cn-clip-ViT-B-16"
     assert settings.checkpoint_dir == Path("/models/cn-clip")

@@ -3,7 +3,7 @@
 Through the public API: admin sign-up, upload of a library of generated photos with Chinese text,
 waiting for Immich's jobs, then OCR, combined, phrase, exclusion, hybrid and hostile searches,
 refresh-ocr for one asset (seen at the sidecar) and deletion. Through headless Chromium: log in,
-search `ocr:发票`, open a photo, "Regenerate OCR". Needs the Immich source (see ../shared/IMMICH.md),
+search `ocr:发票`, open a photo, "Regenerate OCR". Needs the Immich source (scripts/immich_build.sh gets it),
 Redis and Chromium; skips loudly without them.
 """
 
@@ -15,13 +15,12 @@ import os
 import shutil
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from .conftest import zhparser_available
 from .imagegen import TextImage
 from .immich_native import ROOT, build_immich, node_env
 from .photos import photo_jpeg
@@ -56,8 +55,27 @@ LIBRARY: dict[str, tuple[str, ...] | None] = {
     "photo-3": None,
     "photo-4": None,
 }
-HOSTILE = ['"', '"""', "OR", "-", "--", "- -发票", "!!!", "(发票", "发票)", "'; DROP TABLE asset; --", "🎉🎉", "\\",
-           "&|!:*<->", "%%%", "发票 OR OR", "a" * 600, "ocr:", "　", "\u0000x"]
+HOSTILE = [
+    '"',
+    '"""',
+    "OR",
+    "-",
+    "--",
+    "- -发票",
+    "!!!",
+    "(发票",
+    "发票)",
+    "'; DROP TABLE asset; --",
+    "🎉🎉",
+    "\\",
+    "&|!:*<->",
+    "%%%",
+    "发票 OR OR",
+    "a" * 600,
+    "ocr:",
+    "　",
+    "\u0000x",
+]
 
 
 def image_bytes(name: str, lines: tuple[str, ...] | None, index: int) -> bytes:
@@ -103,11 +121,13 @@ def library(stack):
     assert response.ok, response.text
 
     ids = {}
-    base = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    base = datetime(2024, 5, 1, tzinfo=UTC)
     for index, (name, lines) in enumerate(LIBRARY.items()):
         taken = (base + timedelta(days=index)).isoformat()
         response = stack.api(
-            "POST", "/assets", token,
+            "POST",
+            "/assets",
+            token,
             files={"assetData": (f"{name}.jpg", io.BytesIO(image_bytes(name, lines, index)), "image/jpeg")},
             data={"deviceAssetId": name, "deviceId": "e2e", "fileCreatedAt": taken, "fileModifiedAt": taken},
         )
@@ -122,8 +142,11 @@ def wait_for_jobs(stack, token: str, timeout: float = 900) -> None:
     idle_polls = 0
     while time.monotonic() < deadline:
         queues = stack.api("GET", "/jobs", token).json()
-        busy = {name: q["jobCounts"] for name, q in queues.items()
-                if q["jobCounts"]["active"] or q["jobCounts"]["waiting"] or q["jobCounts"]["delayed"]}
+        busy = {
+            name: q["jobCounts"]
+            for name, q in queues.items()
+            if q["jobCounts"]["active"] or q["jobCounts"]["waiting"] or q["jobCounts"]["delayed"]
+        }
         idle_polls = 0 if busy else idle_polls + 1
         if idle_polls >= 3:
             return
@@ -212,8 +235,11 @@ def test_hybrid_search_lifts_the_photo_whose_text_matches(stack, library):
 def test_hostile_input_never_errors(stack, library):
     token, _ = library
     for text in HOSTILE:
-        for path, body in (("/search/metadata", {"ocr": text}), ("/search/smart", {"query": f"ocr:{text}"}),
-                           ("/search/smart", {"query": text})):
+        for path, body in (
+            ("/search/metadata", {"ocr": text}),
+            ("/search/smart", {"query": f"ocr:{text}"}),
+            ("/search/smart", {"query": text}),
+        ):
             response = stack.api("POST", path, token, json=body)
             # 400 only where Immich's own validation refuses the shape (an empty term); never a 5xx.
             assert response.status_code in (200, 400), (path, text, response.status_code, response.text[:300])
@@ -233,8 +259,12 @@ def test_refresh_ocr_reruns_ocr_for_that_asset_alone(stack, library):
 
 def test_refresh_jobs_check_access(stack, library):
     token, ids = library
-    response = stack.api("POST", "/assets/jobs", token,
-                         json={"assetIds": ["00000000-0000-4000-8000-000000000000"], "name": "refresh-smart-search"})
+    response = stack.api(
+        "POST",
+        "/assets/jobs",
+        token,
+        json={"assetIds": ["00000000-0000-4000-8000-000000000000"], "name": "refresh-smart-search"},
+    )
     assert response.status_code == 400
 
 
@@ -244,14 +274,24 @@ def test_browser_search_and_regenerate_ocr(stack, library):
     shots.mkdir(parents=True, exist_ok=True)
     toolchain = Path(node_env()["PATH"].split(os.pathsep)[0]).parent
     before = stack.sidecar_requests("ocr")
-    result = subprocess.run(["node", str(ROOT / "tests" / "e2e_browser.mjs"), str(toolchain), stack.url, EMAIL, PASSWORD,
-                             str(shots), "3"], env=node_env(), capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        ["node", str(ROOT / "tests" / "e2e_browser.mjs"), str(toolchain), stack.url, EMAIL, PASSWORD, str(shots), "3"],
+        env=node_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     summary = json.loads(result.stdout.strip().splitlines()[-1]) if result.stdout.strip() else {}
-    assert result.returncode == 0, f"{summary.get('error')}\ntoasts seen: {summary.get('toasts')}\n{result.stderr[-3000:]}\nscreenshots in {shots}"
+    assert result.returncode == 0, (
+        f"{summary.get('error')}\ntoasts seen: {summary.get('toasts')}\n{result.stderr[-3000:]}\nscreenshots in {shots}"
+    )
     assert "ocr" in summary["searchUrl"] and "发票" in summary["searchUrl"]
     assert names_of(ids, [{"id": i} for i in summary["thumbnails"]])[0] == "invoice-vat"
-    assert set(names_of(ids, [{"id": i} for i in summary["thumbnails"]])) == {"invoice-vat", "invoice-special",
-                                                                               "receipt-market"}
+    assert set(names_of(ids, [{"id": i} for i in summary["thumbnails"]])) == {
+        "invoice-vat",
+        "invoice-special",
+        "receipt-market",
+    }
     assert summary["jobStatus"] == 204
     assert summary["jobRequest"] == {"assetIds": [summary["thumbnails"][0]], "name": "refresh-ocr"}
     assert summary["toasts"] == ["Regenerating OCR"]

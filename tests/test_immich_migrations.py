@@ -30,7 +30,7 @@ def real_immich_db(pg_cluster, immich_server, request):
 
 def add_asset(conn, lines: list[str]) -> uuid.UUID:
     """An asset and its OCR boxes with every column Immich's real tables require."""
-    user = conn.execute("SELECT id FROM \"user\" LIMIT 1").fetchone()
+    user = conn.execute('SELECT id FROM "user" LIMIT 1').fetchone()
     if user is None:
         user = conn.execute("INSERT INTO \"user\" (email, name) VALUES ('a@example.com', 'a') RETURNING id").fetchone()
     asset = uuid.uuid4()
@@ -66,8 +66,10 @@ def test_cycle_on_immich_migrated_database(real_immich_db):
         assert found(conn, "公园") == {sign}  # kept in sync by the triggers on Immich's real table
 
         assert migrate(real_immich_db, "downgrade", "base") == 0
-        left = conn.execute("SELECT count(*) FROM pg_class WHERE relnamespace = 'aio'::regnamespace "
-                            "AND relname NOT LIKE 'alembic_version%'").fetchone()[0]
+        left = conn.execute(
+            "SELECT count(*) FROM pg_class WHERE relnamespace = 'aio'::regnamespace "
+            "AND relname NOT LIKE 'alembic_version%'"
+        ).fetchone()[0]
         assert left == 0  # only Alembic's bookkeeping stays
         conn.execute("DELETE FROM asset WHERE id = %s", (sign,))
         assert conn.execute(IMMICH_CATALOG).fetchone()[0] == before
@@ -86,11 +88,18 @@ def test_immich_deletes_and_truncates(real_immich_db):
         assert conn.execute("SELECT count(*) FROM aio.ocr_document").fetchone()[0] == 0
 
 
-COLUMNS = ("SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns "
-           "WHERE table_schema = 'public' AND table_name IN ('asset', 'asset_ocr', 'ocr_search')")
-INDEXES = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('asset_ocr', 'ocr_search')"
-CONSTRAINTS = ("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
-               "AND conrelid::regclass::text IN ('asset_ocr', 'ocr_search')")
+COLUMNS = (
+    "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns "
+    "WHERE table_schema = 'public' AND table_name IN ('asset', 'asset_ocr', 'ocr_search')"
+)
+INDEXES = (
+    "SELECT indexname, indexdef FROM pg_indexes "
+    "WHERE schemaname = 'public' AND tablename IN ('asset_ocr', 'ocr_search')"
+)
+CONSTRAINTS = (
+    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
+    "AND conrelid::regclass::text IN ('asset_ocr', 'ocr_search')"
+)
 
 
 def test_minimal_ddl_matches_immich(real_immich_db, pg_cluster):
@@ -99,10 +108,16 @@ def test_minimal_ddl_matches_immich(real_immich_db, pg_cluster):
     with psycopg.connect(minimal, autocommit=True) as conn:
         conn.execute((Path(__file__).parent / "immich_schema.sql").read_text())
         ours = {tuple(row[:2]): row[2:] for row in conn.execute(COLUMNS)}
-        our_indexes, our_constraints = dict(conn.execute(INDEXES).fetchall()), dict(conn.execute(CONSTRAINTS).fetchall())
+        our_indexes, our_constraints = (
+            dict(conn.execute(INDEXES).fetchall()),
+            dict(conn.execute(CONSTRAINTS).fetchall()),
+        )
     with psycopg.connect(real_immich_db, autocommit=True) as conn:
         real = {tuple(row[:2]): row[2:] for row in conn.execute(COLUMNS)}
-        real_indexes, real_constraints = dict(conn.execute(INDEXES).fetchall()), dict(conn.execute(CONSTRAINTS).fetchall())
+        real_indexes, real_constraints = (
+            dict(conn.execute(INDEXES).fetchall()),
+            dict(conn.execute(CONSTRAINTS).fetchall()),
+        )
         unaccent = conn.execute("SELECT pg_get_functiondef('f_unaccent(text)'::regprocedure)").fetchone()[0]
     # asset keeps only some of its columns (their defaults differ on purpose); OCR tables are whole.
     for key, shape in ours.items():

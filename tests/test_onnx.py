@@ -13,17 +13,24 @@ import numpy as np
 import pytest
 
 from sidecar.images import decode_image
+from sidecar.models.clip_onnx import EXPORT_FORMAT, export_is_current
+from sidecar.models.names import CN_CLIP_MODELS
 
 from .conftest import clip_textual, clip_visual, immich_form
 from .photos import PHOTO_SHAPES, photo_jpeg
 
-from sidecar.models.clip_onnx import EXPORT_FORMAT, export_is_current
-from sidecar.models.names import CN_CLIP_MODELS
-
 MODEL = "cn-clip-ViT-B-16"
 INFO = CN_CLIP_MODELS[MODEL]
-TEXTS = ["海边的日落", "发票", "一只猫在沙发上", "a dog running on the beach", "上海南站 G1234 次列车 2024-05-01",
-         "🎉生日快乐🎂", "", "很长的句子" * 30]
+TEXTS = [
+    "海边的日落",
+    "发票",
+    "一只猫在沙发上",
+    "a dog running on the beach",
+    "上海南站 G1234 次列车 2024-05-01",
+    "🎉生日快乐🎂",
+    "",
+    "很长的句子" * 30,
+]
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -37,8 +44,13 @@ def onnx_dir(checkpoint_dir, tmp_path_factory) -> Path:
     """fp32 and int8 exports of the random-weights ViT-B-16, made by the user's command."""
     target = tmp_path_factory.mktemp("onnx")
     env = dict(os.environ, AIO_CLIP_MODEL_DIR=str(checkpoint_dir), AIO_CLIP_ONNX_DIR=str(target))
-    result = subprocess.run([sys.executable, "-m", "sidecar", "export-onnx", "--model", MODEL],
-                            env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "sidecar", "export-onnx", "--model", MODEL],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"exported {MODEL}" in result.stdout
     return target
@@ -67,7 +79,12 @@ def photos():
 def test_export_layout(onnx_dir):
     folder = onnx_dir / MODEL
     assert {p.name for p in folder.iterdir()} == {
-        "visual.fp32.onnx", "textual.fp32.onnx", "visual.int8.onnx", "textual.int8.onnx", "export.json"}
+        "visual.fp32.onnx",
+        "textual.fp32.onnx",
+        "visual.int8.onnx",
+        "textual.int8.onnx",
+        "export.json",
+    }
     meta = json.loads((folder / "export.json").read_text())
     assert (meta["dim"], meta["image_size"], meta["precisions"]) == (512, 224, ["fp32", "int8"])
     assert meta["format"] == EXPORT_FORMAT and all(export_is_current(onnx_dir, INFO, p) for p in ("fp32", "int8"))
@@ -77,12 +94,22 @@ def test_export_layout(onnx_dir):
 
 def test_export_of_a_missing_checkpoint_says_what_to_do(tmp_path):
     env = dict(os.environ, AIO_CLIP_MODEL_DIR=str(tmp_path), AIO_CLIP_ONNX_DIR=str(tmp_path / "onnx"))
-    result = subprocess.run([sys.executable, "-m", "sidecar", "export-onnx", "--model", MODEL], env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "sidecar", "export-onnx", "--model", MODEL],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1 and "clip_cn_vit-b-16.pt" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "onnx" / MODEL).exists()
-    unknown = subprocess.run([sys.executable, "-m", "sidecar", "export-onnx", "--model", "ViT-B-32"], env=env,
-                             capture_output=True, text=True, timeout=120)
+    unknown = subprocess.run(
+        [sys.executable, "-m", "sidecar", "export-onnx", "--model", "ViT-B-32"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert unknown.returncode == 2 and "not a cn-clip model name" in unknown.stderr
 
 
@@ -119,7 +146,7 @@ def test_short_queries_run_without_their_padding(onnx_dir):
     assert cosine(model.embed_texts(tokens[:1]), padded)[0] >= 0.99999
     # Rows of different lengths in one batch: each row as it is alone.
     together = model.embed_texts(tokens)
-    alone = np.concatenate([model.embed_texts(tokens[i:i + 1]) for i in range(3)])
+    alone = np.concatenate([model.embed_texts(tokens[i : i + 1]) for i in range(3)])
     assert cosine(together, alone).min() >= 0.99999
     # An export made before the token axis was dynamic takes 52 tokens: it is given them.
     legacy = onnx_dir.parent / "legacy-export"

@@ -21,8 +21,9 @@ ORIGINAL = {
 
 
 def git(repo: Path, *args: str) -> str:
-    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
-               GIT_COMMITTER_EMAIL="t@t")
+    env = dict(
+        os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t"
+    )
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env).stdout
 
 
@@ -48,12 +49,21 @@ def series(tmp_path: Path) -> Path:
     (work / "server" / "node_modules" / "junk.js").write_text("build output never enters a patch\n")
     git(work, "add", "-A", "-f")
     git(work, "commit", "-qm", "server: first concern")
-    write_tree(work, {"server/src/search.ts": search.replace("line 21\n", "line 21 patched again\n"),
-                      "web/src/bar.svelte": ORIGINAL["web/src/bar.svelte"].replace("''", "'ocr:'")})
+    write_tree(
+        work,
+        {
+            "server/src/search.ts": search.replace("line 21\n", "line 21 patched again\n"),
+            "web/src/bar.svelte": ORIGINAL["web/src/bar.svelte"].replace("''", "'ocr:'"),
+        },
+    )
     git(work, "commit", "-qam", "web: second concern, same file again")
     patches = tmp_path / "patches"
-    result = subprocess.run([str(REFRESH), str(work), "base"], capture_output=True, text=True,
-                            env=dict(os.environ, AIO_PATCHES_DIR=str(patches)))
+    result = subprocess.run(
+        [str(REFRESH), str(work), "base"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, AIO_PATCHES_DIR=str(patches)),
+    )
     assert result.returncode == 0, result.stderr
     return patches
 
@@ -69,12 +79,17 @@ def immich_tree(tmp_path: Path, name: str = "immich", files: dict[str, str] | No
 
 
 def apply(patches: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(APPLY), *args], capture_output=True, text=True,
-                          env=dict(os.environ, AIO_PATCHES_DIR=str(patches)))
+    return subprocess.run(
+        [str(APPLY), *args], capture_output=True, text=True, env=dict(os.environ, AIO_PATCHES_DIR=str(patches))
+    )
 
 
 def snapshot(tree: Path) -> dict[str, str]:
-    return {str(p.relative_to(tree)): p.read_text() for p in sorted(tree.rglob("*")) if p.is_file() and ".git" not in p.parts}
+    return {
+        str(p.relative_to(tree)): p.read_text()
+        for p in sorted(tree.rglob("*"))
+        if p.is_file() and ".git" not in p.parts
+    }
 
 
 def test_refresh_writes_one_patch_per_commit_and_a_series(series):
@@ -106,7 +121,9 @@ def test_check_changes_nothing(series, tmp_path):
 
 
 def test_conflicting_edit_fails_cleanly_naming_patch_file_and_line(series, tmp_path):
-    edited = dict(ORIGINAL, **{"server/src/search.ts": ORIGINAL["server/src/search.ts"].replace("line 21\n", "line 21 local\n")})
+    edited = dict(
+        ORIGINAL, **{"server/src/search.ts": ORIGINAL["server/src/search.ts"].replace("line 21\n", "line 21 local\n")}
+    )
     tree = immich_tree(tmp_path, files=edited)
     before = snapshot(tree)
     for args in (["--check"], []):

@@ -9,7 +9,6 @@ PostgreSQL with Immich's and the aio migrations.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import uuid
@@ -18,24 +17,19 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from .conftest import migrate
-from .immich_native import ROOT, build_immich, immich_migrate, node_env, pnpm
+from .conftest import ZHPARSER_SKIP, migrate, zhparser_available
+from .immich_native import ROOT, build_immich, immich_migrate, node_env, pnpm, pristine_source
 
 pytestmark = [pytest.mark.immich]
 
 APPLY = ROOT / "scripts" / "apply_patches.sh"
 
 
-def pristine_tree() -> Path:
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "immich-all-in-one"
-    return Path(os.environ.get("IMMICH_SRC") or cache / "immich-v2.4.1")
-
-
 @pytest.fixture(scope="session")
 def pristine() -> Path:
-    tree = pristine_tree()
-    if not (tree / "server" / "package.json").is_file():
-        pytest.skip(f"patches tier SKIPPED: no Immich v2.4.1 source at {tree} (set IMMICH_SRC; see ../shared/IMMICH.md)")
+    tree, reason = pristine_source()
+    if tree is None:
+        pytest.skip(f"patches tier SKIPPED: {reason}")
     return tree
 
 
@@ -46,8 +40,9 @@ def copy_of_pristine(pristine, tmp_path) -> Path:
     if not (target / ".git").exists():
         subprocess.run(["git", "init", "-q"], cwd=target, check=True)
         subprocess.run(["git", "add", "-A"], cwd=target, check=True)
-        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "pristine"], cwd=target,
-                       check=True)
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "pristine"], cwd=target, check=True
+        )
     return target
 
 
@@ -78,8 +73,11 @@ def test_apply_then_apply_again(copy_of_pristine):
 def test_conflicting_edit_fails_cleanly(copy_of_pristine):
     target = copy_of_pristine / "server" / "src" / "utils" / "database.ts"
     target.write_text(target.read_text().replace("%>> f_unaccent", "%> f_unaccent"))  # an upstream-like change
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "upstream change"],
-                   cwd=copy_of_pristine, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "upstream change"],
+        cwd=copy_of_pristine,
+        check=True,
+    )
     for args in (["--check"], []):
         result = apply(*args, str(copy_of_pristine))
         assert result.returncode == 1
@@ -89,6 +87,7 @@ def test_conflicting_edit_fails_cleanly(copy_of_pristine):
 
 
 # --- the patched build and upstream's own checks ------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def patched(pristine) -> Path:
@@ -134,6 +133,7 @@ def test_web_build(patched):
     assert any((patched / "web" / "build").rglob("*.js"))
 
 
+@pytest.mark.skipif(not zhparser_available(), reason=ZHPARSER_SKIP)
 def test_patched_search_queries_on_a_real_database(patched, pg_cluster):
     """The SQL the patch generates (OCR ranking, fallback, hybrid fusion) against real tables."""
     from .test_immich_migrations import add_asset
@@ -151,8 +151,13 @@ def test_patched_search_queries_on_a_real_database(patched, pg_cluster):
     query = json.dumps({"ocr": "发票", "userIds": [str(user)], "embedding": str([1.0] + [0.0] * 511)})
 
     def search() -> dict:
-        result = subprocess.run(["node", str(ROOT / "tests" / "search_sql_check.cjs"), str(patched / "server"), query],
-                                env=node_env(DB_URL=url), capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            ["node", str(ROOT / "tests" / "search_sql_check.cjs"), str(patched / "server"), query],
+            env=node_env(DB_URL=url),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -164,8 +169,10 @@ def test_patched_search_queries_on_a_real_database(patched, pg_cluster):
     assert with_aio["engine"] == "aio"
     assert with_aio["metadata"] == [str(invoice), str(receipt)]  # three mentions beat one
     assert with_aio["stats"] == 2
-    assert with_aio["snippets"] == {str(invoice): "增值税电子普通<b>发票</b> … <b>发票</b>号码 12345678",
-                                    str(receipt): "如需<b>发票</b>请到服务台"}
+    assert with_aio["snippets"] == {
+        str(invoice): "增值税电子普通<b>发票</b> … <b>发票</b>号码 12345678",
+        str(receipt): "如需<b>发票</b>请到服务台",
+    }
     # Fusion: the OCR matches rise above the station that CLIP alone ranks first.
     assert with_aio["hybrid"][:2] == [str(invoice), str(receipt)] and str(station) in with_aio["hybrid"]
     assert uuid.UUID(with_aio["hybrid"][2]) == station

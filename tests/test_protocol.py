@@ -35,7 +35,10 @@ def test_subset_keeps_the_original_json_of_the_chosen_tasks():
         ("{}", "non-empty JSON object"),
         ('{"clip": []}', "entries.clip must be a non-empty object"),
         ('{"clip": {"visual": "ViT"}}', "must be an object with 'modelName'"),
-        ('{"clip": {"visual": {"model_name": "x"}}}', "modelName must be a non-empty string (found keys ['model_name'])"),
+        (
+            '{"clip": {"visual": {"model_name": "x"}}}',
+            "modelName must be a non-empty string (found keys ['model_name'])",
+        ),
         ('{"clip": {"visual": {"modelName": "  "}}}', "modelName must be a non-empty string"),
         ('{"clip": {"pictorial": {"modelName": "x"}}}', "unknown type for task 'clip'"),
         ('{"ocr": {"detection": {"modelName": "x", "options": [1]}}}', "options must be an object"),

@@ -14,9 +14,13 @@ from sidecar.app import create_app
 from .conftest import clip_textual, clip_visual, face_entries, jpeg_bytes, ocr_entries
 from .upstream import UpstreamServer, free_port
 
-FACES = {"facial-recognition": [{"boundingBox": {"x1": 1, "y1": 2, "x2": 30, "y2": 40},
-                                  "embedding": "[0.1,0.2]", "score": 0.98}],
-         "imageHeight": 480, "imageWidth": 640}
+FACES = {
+    "facial-recognition": [
+        {"boundingBox": {"x1": 1, "y1": 2, "x2": 30, "y2": 40}, "embedding": "[0.1,0.2]", "score": 0.98}
+    ],
+    "imageHeight": 480,
+    "imageWidth": 640,
+}
 
 
 @pytest.fixture()
@@ -29,7 +33,6 @@ def upstream():
 
 def client_for(base_settings, registry, url, timeout=30.0):
     settings = replace(base_settings, upstream_url=url, upstream_timeout=timeout)
-    from sidecar.models.registry import ModelRegistry
 
     # Share the loaded models; only the upstream differs.
     app = create_app(settings, registry)
@@ -44,8 +47,10 @@ def multipart(fields):
 
 def parts(body: bytes, content_type: str) -> dict[str, bytes]:
     message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
-    return {part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
-            for part in message.iter_parts()}
+    return {
+        part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+        for part in message.iter_parts()
+    }
 
 
 def test_face_request_is_forwarded_byte_for_byte(base_settings, registry, upstream):
@@ -83,7 +88,9 @@ def test_unknown_task_is_forwarded_too(base_settings, registry, upstream):
 def test_unserved_clip_model_goes_upstream_when_one_is_configured(base_settings, registry, upstream):
     upstream.answer_json({"clip": "[0.5,0.5]"})
     client = client_for(base_settings, registry, upstream.url)
-    body, content_type = multipart({"entries": (None, json.dumps(clip_textual("ViT-B-32__openai"))), "text": (None, "cat")})
+    body, content_type = multipart(
+        {"entries": (None, json.dumps(clip_textual("ViT-B-32__openai"))), "text": (None, "cat")}
+    )
     response = client.post("/predict", data=body, content_type=content_type)
     assert response.get_json() == {"clip": "[0.5,0.5]"}
 
@@ -141,7 +148,9 @@ def test_no_upstream_configured_is_501_naming_the_setting(client):
 
 
 def test_unknown_clip_model_without_upstream_is_422_listing_served_models(client):
-    body, content_type = multipart({"entries": (None, json.dumps(clip_textual("ViT-B-32__openai"))), "text": (None, "x")})
+    body, content_type = multipart(
+        {"entries": (None, json.dumps(clip_textual("ViT-B-32__openai"))), "text": (None, "x")}
+    )
     response = client.post("/predict", data=body, content_type=content_type)
     assert response.status_code == 422
     error = response.get_json()["error"]

@@ -34,8 +34,13 @@ def server(checkpoint_dir, tmp_path_factory):
     }
     log = tmp_path_factory.mktemp("log") / "server.log"
     with open(log, "wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "sidecar", "serve"], env=env, stdout=output,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sidecar", "serve"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -93,7 +98,10 @@ def test_bad_input_never_kills_a_worker(server):
     for data, status, _ in BAD_IMAGES.values():
         for entries in (clip_visual("cn-clip-RN50"), ocr_entries()):
             assert post(url, entries, image=data).status_code == status
-    assert requests.post(url + "/predict", data=b"\xff" * 100, headers={"Content-Type": "multipart/form-data"}).status_code == 422
+    assert (
+        requests.post(url + "/predict", data=b"\xff" * 100, headers={"Content-Type": "multipart/form-data"}).status_code
+        == 422
+    )
     assert worker_pids(process.pid) == before, log.read_text()[-3000:]
     assert post(url, clip_visual("cn-clip-RN50"), image=jpeg_bytes()).status_code == 200
 

@@ -25,7 +25,7 @@ class UpstreamServer:
     delay: float = 0.0
     requests: list[Recorded] = field(default_factory=list)
 
-    def start(self) -> "UpstreamServer":
+    def start(self) -> UpstreamServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import os
 
-from alembic import context, op
 from sqlalchemy import text
+
+from alembic import context, op
 
 revision = "0001_ocr_search"
 down_revision = None
@@ -38,10 +39,49 @@ depends_on = None
 CJK = "一-鿿㐀-䶿豈-﫿぀-ヿ가-힯"  # CJK ideographs, compatibility ideographs, kana, hangul
 INDEXED_TOKEN_TYPES = "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s,t,v,x,z"
 
+# Definitions that a later revision replaces and whose downgrade restores them from here.
+OCR_TSVECTOR_SQL = """CREATE OR REPLACE FUNCTION aio.ocr_tsvector(body text) RETURNS tsvector
+LANGUAGE sql STABLE PARALLEL SAFE
+SET zhparser.multi_short = on
+SET zhparser.punctuation_ignore = on
+AS $$
+  SELECT setweight(to_tsvector('aio.zh', coalesce(body, '')), 'A') || setweight(aio.cjk_ngrams(body), 'D')
+$$;"""
+
+# One term of a query (a word, or a quoted phrase when exact): CJK runs and other runs, all required.
+TERM_QUERY_SQL = f"""CREATE OR REPLACE FUNCTION aio.term_query(term text, exact boolean) RETURNS tsquery
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET zhparser.multi_short = off
+SET zhparser.punctuation_ignore = on
+AS $$
+DECLARE
+  part text;
+  piece tsquery;
+  result tsquery;
+BEGIN
+  FOR part IN SELECT m[1] FROM regexp_matches(term, '([{CJK}]+|[^{CJK}]+)', 'g') AS m LOOP
+    IF part ~ '^[{CJK}]' THEN
+      piece := aio.cjk_run_query(part, exact);
+    ELSIF exact THEN
+      piece := phraseto_tsquery('aio.zh', part);
+    ELSE
+      piece := plainto_tsquery('aio.zh', part);
+    END IF;
+    IF piece IS NULL OR numnode(piece) = 0 THEN
+      CONTINUE;
+    END IF;
+    result := CASE WHEN result IS NULL THEN piece ELSE result && piece END;
+  END LOOP;
+  RETURN result;
+END
+$$;"""
+
 
 def _requested_mode() -> str:
     """zhparser (default) or degraded, from `-x search_mode=...` or AIO_SEARCH_MODE."""
-    value = context.get_x_argument(as_dictionary=True).get("search_mode") or os.environ.get("AIO_SEARCH_MODE") or "zhparser"
+    value = (
+        context.get_x_argument(as_dictionary=True).get("search_mode") or os.environ.get("AIO_SEARCH_MODE") or "zhparser"
+    )
     value = value.strip().lower()
     if value not in {"zhparser", "degraded"}:
         raise RuntimeError(f"AIO_SEARCH_MODE must be zhparser or degraded, got {value!r}")
@@ -55,7 +95,11 @@ def _run(sql: str) -> None:
 
 def upgrade() -> None:
     bind = op.get_bind()
-    missing = [t for t in ("asset", "asset_ocr") if bind.execute(text("SELECT to_regclass(:t)"), {"t": f"public.{t}"}).scalar() is None]
+    missing = [
+        t
+        for t in ("asset", "asset_ocr")
+        if bind.execute(text("SELECT to_regclass(:t)"), {"t": f"public.{t}"}).scalar() is None
+    ]
     if missing:
         raise RuntimeError(
             f"Immich's tables {', '.join(missing)} are missing from this database: start Immich v2.4.1 once "
@@ -86,8 +130,12 @@ def upgrade() -> None:
         op.execute(f"ALTER TEXT SEARCH CONFIGURATION aio.zh ADD MAPPING FOR {INDEXED_TOKEN_TYPES} WITH simple")
         if extra := os.environ.get("AIO_ZHPARSER_EXTRA_DICTS", "").strip():
             # User dictionaries (files in PostgreSQL's tsearch_data), for every new session of this database.
-            op.execute(text(f"ALTER DATABASE \"{bind.execute(text('SELECT current_database()')).scalar()}\" "
-                            "SET zhparser.extra_dicts = :d").bindparams(d=extra))
+            op.execute(
+                text(
+                    f'ALTER DATABASE "{bind.execute(text("SELECT current_database()")).scalar()}" '
+                    "SET zhparser.extra_dicts = :d"
+                ).bindparams(d=extra)
+            )
     else:
         # Degraded: no word segmentation. Chinese is found through the character n-grams alone.
         op.execute("CREATE TEXT SEARCH CONFIGURATION aio.zh (COPY = simple)")
@@ -100,7 +148,8 @@ AS $$ SELECT value FROM aio.install WHERE key = 'mode' $$;
 CREATE FUNCTION aio.cjk_ngrams(body text) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
   WITH runs AS (
-    SELECT m.match[1] AS run, m.n FROM regexp_matches(coalesce(body, ''), '([{CJK}]+)', 'g') WITH ORDINALITY AS m(match, n)
+    SELECT m.match[1] AS run, m.n
+      FROM regexp_matches(coalesce(body, ''), '([{CJK}]+)', 'g') WITH ORDINALITY AS m(match, n)
   ), placed AS (
     SELECT run, (sum(char_length(run) + 1) OVER (ORDER BY n) - char_length(run))::int AS start FROM runs
   )
@@ -112,13 +161,7 @@ AS $$
   ) grams
 $$;
 
-CREATE FUNCTION aio.ocr_tsvector(body text) RETURNS tsvector LANGUAGE sql STABLE PARALLEL SAFE
-SET zhparser.multi_short = on
-SET zhparser.punctuation_ignore = on
-AS $$
-  SELECT setweight(to_tsvector('aio.zh', coalesce(body, '')), 'A') || setweight(aio.cjk_ngrams(body), 'D')
-$$;
-
+{OCR_TSVECTOR_SQL}
 -- One CJK run of a query: a dictionary word matches words; anything else matches its words or its
 -- exact character sequence (bigram phrase).
 CREATE FUNCTION aio.cjk_run_query(run text, exact boolean) RETURNS tsquery LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -156,33 +199,7 @@ BEGIN
 END
 $$;
 
--- One term of a query (a word, or a quoted phrase when exact): CJK runs and other runs, all required.
-CREATE FUNCTION aio.term_query(term text, exact boolean) RETURNS tsquery LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET zhparser.multi_short = off
-SET zhparser.punctuation_ignore = on
-AS $$
-DECLARE
-  part text;
-  piece tsquery;
-  result tsquery;
-BEGIN
-  FOR part IN SELECT m[1] FROM regexp_matches(term, '([{CJK}]+|[^{CJK}]+)', 'g') AS m LOOP
-    IF part ~ '^[{CJK}]' THEN
-      piece := aio.cjk_run_query(part, exact);
-    ELSIF exact THEN
-      piece := phraseto_tsquery('aio.zh', part);
-    ELSE
-      piece := plainto_tsquery('aio.zh', part);
-    END IF;
-    IF piece IS NULL OR numnode(piece) = 0 THEN
-      CONTINUE;
-    END IF;
-    result := CASE WHEN result IS NULL THEN piece ELSE result && piece END;
-  END LOOP;
-  RETURN result;
-END
-$$;
-
+{TERM_QUERY_SQL}
 -- Any user input to a tsquery, never an error: words (all required), "quoted phrases", OR between
 -- terms, -exclusions; punctuation, emoji and stray operators are ignored. Nothing searchable: ''.
 CREATE FUNCTION aio.ocr_query(q text) RETURNS tsquery LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -314,7 +331,7 @@ CREATE TRIGGER aio_ocr_document_truncate AFTER TRUNCATE ON public.asset_ocr
 """)
 
     # Back-fill: libraries that already have OCR get their documents now.
-    op.execute("SELECT aio.refresh_ocr_documents(ARRAY(SELECT DISTINCT \"assetId\" FROM public.asset_ocr))")
+    op.execute('SELECT aio.refresh_ocr_documents(ARRAY(SELECT DISTINCT "assetId" FROM public.asset_ocr))')
 
 
 def downgrade() -> None:

@@ -18,9 +18,9 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
-    op.get_bind().exec_driver_sql("""
-CREATE FUNCTION aio.ocr_search(q text)
+# Also restored from here by the downgrade of the revision that replaces it.
+OCR_SEARCH_SQL = """
+CREATE OR REPLACE FUNCTION aio.ocr_search(q text)
 RETURNS TABLE (asset_id uuid, rank real)
 LANGUAGE sql STABLE PARALLEL SAFE ROWS 100
 AS $$
@@ -30,7 +30,11 @@ AS $$
 $$;
 COMMENT ON FUNCTION aio.ocr_search(text) IS
   'OCR documents matching a user query (any input: words, "phrases", OR, -exclusions), with aio.ocr_rank';
-""")
+"""
+
+
+def upgrade() -> None:
+    op.get_bind().exec_driver_sql(OCR_SEARCH_SQL)
 
 
 def downgrade() -> None:

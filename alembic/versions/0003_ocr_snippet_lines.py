@@ -21,8 +21,8 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
-    op.get_bind().exec_driver_sql(r"""
+# Also restored from here by the downgrade of the revision that replaces it.
+OCR_SNIPPET_SQL = r"""
 CREATE OR REPLACE FUNCTION aio.ocr_snippet(body text, q tsquery) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
@@ -49,7 +49,11 @@ AS $$
                  '</b><b>', '')
   FROM hits, pattern
 $$;
-""")
+"""
+
+
+def upgrade() -> None:
+    op.get_bind().exec_driver_sql(OCR_SNIPPET_SQL)
 
 
 def downgrade() -> None:

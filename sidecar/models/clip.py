@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PIL import Image
@@ -16,6 +16,7 @@ from .clip_preprocess import CONTEXT_LENGTH, ClipEncoder, normalise
 from .names import ClipModelInfo
 
 log = logging.getLogger(__name__)
+
 
 def resolve_device(setting: str) -> str:
     import torch
@@ -47,7 +48,7 @@ class TorchClipModel(ClipEncoder):
     def checkpoint_path(self) -> Path:
         return self.checkpoint_dir / self.info.checkpoint
 
-    def load(self) -> "TorchClipModel":
+    def load(self) -> TorchClipModel:
         import torch
         from cn_clip.clip import load_from_name
 
@@ -98,4 +99,3 @@ class TorchClipModel(ClipEncoder):
         with torch.inference_mode():
             features = self.model.encode_text(torch.from_numpy(tokens).to(self.device))
         return normalise(features.float().cpu().numpy())
-

@@ -13,8 +13,8 @@ import logging
 import shutil
 import time
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from .clip_onnx import EXPORT_FORMAT, IMAGE_INPUT, OUTPUT, PRECISIONS, TEXT_INPUT, export_dir, tower_path
 from .clip_preprocess import CONTEXT_LENGTH
@@ -27,8 +27,13 @@ OPSET = 17
 EXTERNAL_DATA_BYTES = 1_800_000_000
 
 
-def export_model(info: ClipModelInfo, checkpoint_dir: Path, onnx_root: Path,
-                 precisions: Iterable[str] = PRECISIONS, allow_download: bool = False) -> dict[str, float]:
+def export_model(
+    info: ClipModelInfo,
+    checkpoint_dir: Path,
+    onnx_root: Path,
+    precisions: Iterable[str] = PRECISIONS,
+    allow_download: bool = False,
+) -> dict[str, float]:
     """Writes the export; returns seconds spent per step. fp32 is always written (int8 is made from it)."""
     import torch
 
@@ -61,10 +66,18 @@ def export_model(info: ClipModelInfo, checkpoint_dir: Path, onnx_root: Path,
 
     # The text tower takes any number of tokens (axis 1): the runtime cuts the padding off short queries.
     examples = {
-        "visual": (Tower("encode_image"), torch.zeros(1, 3, info.image_size, info.image_size), IMAGE_INPUT,
-                   {0: "batch"}),
-        "textual": (Tower("encode_text"), torch.ones(1, CONTEXT_LENGTH, dtype=torch.long), TEXT_INPUT,
-                    {0: "batch", 1: "tokens"}),
+        "visual": (
+            Tower("encode_image"),
+            torch.zeros(1, 3, info.image_size, info.image_size),
+            IMAGE_INPUT,
+            {0: "batch"},
+        ),
+        "textual": (
+            Tower("encode_text"),
+            torch.ones(1, CONTEXT_LENGTH, dtype=torch.long),
+            TEXT_INPUT,
+            {0: "batch", 1: "tokens"},
+        ),
     }
     for tower, (module, example, input_name, input_axes) in examples.items():
         started = time.perf_counter()
@@ -72,20 +85,41 @@ def export_model(info: ClipModelInfo, checkpoint_dir: Path, onnx_root: Path,
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
             # The TorchScript exporter: cn-clip's BERT and ViT trace cleanly; dynamo export does not yet.
-            torch.onnx.export(module.eval(), (example,), str(path), input_names=[input_name], output_names=[OUTPUT],
-                              dynamic_axes={input_name: input_axes, OUTPUT: {0: "batch"}},
-                              opset_version=OPSET, do_constant_folding=True, dynamo=False)
+            torch.onnx.export(
+                module.eval(),
+                (example,),
+                str(path),
+                input_names=[input_name],
+                output_names=[OUTPUT],
+                dynamic_axes={input_name: input_axes, OUTPUT: {0: "batch"}},
+                opset_version=OPSET,
+                do_constant_folding=True,
+                dynamo=False,
+            )
         timings[f"export {tower} fp32"] = time.perf_counter() - started
         if "int8" in precisions:
             started = time.perf_counter()
             _quantise(path, staging / f"{tower}.int8.onnx")
             timings[f"quantise {tower} int8"] = time.perf_counter() - started
 
-    (staging / "export.json").write_text(json.dumps({
-        "format": EXPORT_FORMAT, "model": info.name, "arch": info.arch, "dim": info.dim, "image_size": info.image_size,
-        "context_length": CONTEXT_LENGTH, "opset": OPSET, "precisions": precisions,
-        "torch": torch.__version__, "checkpoint": info.checkpoint,
-    }, indent=2) + "\n")
+    (staging / "export.json").write_text(
+        json.dumps(
+            {
+                "format": EXPORT_FORMAT,
+                "model": info.name,
+                "arch": info.arch,
+                "dim": info.dim,
+                "image_size": info.image_size,
+                "context_length": CONTEXT_LENGTH,
+                "opset": OPSET,
+                "precisions": precisions,
+                "torch": torch.__version__,
+                "checkpoint": info.checkpoint,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     if target.exists():
         for precision in precisions:  # an export of other precisions already there stays
             for tower in ("visual", "textual"):
@@ -111,8 +145,14 @@ def _quantise(source: Path, target: Path) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"],
-                             per_channel=True, reduce_range=True,
-                             use_external_data_format=source.stat().st_size > EXTERNAL_DATA_BYTES)
+            quantize_dynamic(
+                str(source),
+                str(target),
+                weight_type=QuantType.QInt8,
+                op_types_to_quantize=["MatMul", "Gemm"],
+                per_channel=True,
+                reduce_range=True,
+                use_external_data_format=source.stat().st_size > EXTERNAL_DATA_BYTES,
+            )
     finally:
         root.setLevel(level)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PIL import Image
@@ -65,8 +65,15 @@ class OnnxClipModel(ClipEncoder):
 
     backend = "onnx"
 
-    def __init__(self, info: ClipModelInfo, onnx_root: Path, precision: str, device: str, threads: int = 0,
-                 inter_op_threads: int = 0) -> None:
+    def __init__(
+        self,
+        info: ClipModelInfo,
+        onnx_root: Path,
+        precision: str,
+        device: str,
+        threads: int = 0,
+        inter_op_threads: int = 0,
+    ) -> None:
         self.info = info
         self.onnx_root = onnx_root
         self.precision = precision
@@ -78,7 +85,7 @@ class OnnxClipModel(ClipEncoder):
         self._tokenizer: ClipTokenizer | None = None
         self._trim_padding = False
 
-    def load(self) -> "OnnxClipModel":
+    def load(self) -> OnnxClipModel:
         import onnxruntime as ort
 
         if not export_exists(self.onnx_root, self.info, self.precision):
@@ -103,15 +110,20 @@ class OnnxClipModel(ClipEncoder):
             options.execution_mode = ort.ExecutionMode.ORT_PARALLEL
 
         def session(tower: str):
-            return ort.InferenceSession(str(tower_path(self.onnx_root, self.info, tower, self.precision)),
-                                        options, providers=providers)
+            return ort.InferenceSession(
+                str(tower_path(self.onnx_root, self.info, tower, self.precision)), options, providers=providers
+            )
 
         self._visual, self._textual = session("visual"), session("textual")
         # Exports since the token axis became dynamic take unpadded queries; older ones want all 52.
         self._trim_padding = not isinstance(self._textual.get_inputs()[0].shape[1], int)
         if not self._trim_padding:
-            log.warning("%s: the ONNX export predates dynamic text lengths; run `immich-sidecar export-onnx "
-                        "--model %s` again for faster text queries", self.info.name, self.info.name)
+            log.warning(
+                "%s: the ONNX export predates dynamic text lengths; run `immich-sidecar export-onnx "
+                "--model %s` again for faster text queries",
+                self.info.name,
+                self.info.name,
+            )
         self.device = "cuda" if self._visual.get_providers()[0] == "CUDAExecutionProvider" else "cpu"
         self._tokenizer = ClipTokenizer()
         log.info("loaded %s (ONNX %s) on %s", self.info.name, self.precision, self._visual.get_providers()[0])
@@ -136,5 +148,3 @@ class OnnxClipModel(ClipEncoder):
             used = np.flatnonzero(tokens.any(axis=0))
             tokens = tokens[:, : int(used[-1]) + 1 if used.size else 1]
         return normalise(self._textual.run([OUTPUT], {TEXT_INPUT: tokens.astype(np.int64, copy=False)})[0])
-
-

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -48,5 +48,5 @@ def is_ocr_name(name: str) -> bool:
     bare = _strip_namespace(name)
     for prefix in _OCR_LANGUAGE_PREFIXES:
         if bare.startswith(prefix):
-            bare = bare[len(prefix):]
+            bare = bare[len(prefix) :]
     return bare in OCR_MODEL_NAMES

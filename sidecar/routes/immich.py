@@ -61,8 +61,9 @@ def predict():
 
     pending = None
     if remote:
-        pending = state.pool.submit(state.upstream.predict, entries.subset(remote), image_bytes,
-                                    None if image_bytes is not None else text)
+        pending = state.pool.submit(
+            state.upstream.predict, entries.subset(remote), image_bytes, None if image_bytes is not None else text
+        )
     try:
         image = None
         if image_bytes is not None:

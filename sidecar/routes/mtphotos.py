@@ -18,8 +18,6 @@ from ..protocol import CLIP, VISUAL, ModelEntry
 bp = Blueprint("mtphotos", __name__)
 
 
-
-
 @bp.errorhandler(SidecarError)
 def mt_photos_error(error: SidecarError):
     # MT Photos reads `msg`; `error` keeps this service's own shape.
@@ -65,8 +63,14 @@ def ocr():
     boxes = []
     for box in result.box.reshape(-1, 4, 2):
         xs, ys = box[:, 0] * image.width, box[:, 1] * image.height
-        boxes.append({"x": f"{xs.min():.0f}", "y": f"{ys.min():.0f}",
-                      "width": f"{xs.max() - xs.min():.0f}", "height": f"{ys.max() - ys.min():.0f}"})
+        boxes.append(
+            {
+                "x": f"{xs.min():.0f}",
+                "y": f"{ys.min():.0f}",
+                "width": f"{xs.max() - xs.min():.0f}",
+                "height": f"{ys.max() - ys.min():.0f}",
+            }
+        )
     scores = [f"{score:.2f}" for score in result.text_score]
     return jsonify(result={"texts": result.text, "scores": scores, "boxes": boxes})
 
