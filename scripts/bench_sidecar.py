@@ -170,7 +170,11 @@ def main() -> None:
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--devices", nargs="+", help="cpu and/or cuda (default: cpu, and cuda when present)")
     parser.add_argument("--no-ocr", action="store_true")
+    parser.add_argument("--ocr-only", action="store_true", help="only the OCR rows")
     args = parser.parse_args()
+    if args.ocr_only:
+        bench_ocr({}, args.requests)
+        return
 
     checkpoint_dir = Path(os.environ.get("AIO_CLIP_MODEL_DIR") or checkpoint_cache_dir())
     build_random_checkpoint(args.model, checkpoint_dir)

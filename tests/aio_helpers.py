@@ -8,10 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from .immich_search import SEARCH_SQL, store_sql, tokenize_for_search
 
-AIO_SEARCH_SQL = (
-    "SELECT d.asset_id FROM aio.ocr_document d, aio.ocr_query(%s) q WHERE d.tsv @@ q "
-    "ORDER BY aio.ocr_rank(d.tsv, q) DESC, d.asset_id LIMIT %s"
-)
+# What the Immich patch runs: aio.ocr_search's matches in its rank order.
+AIO_SEARCH_SQL = "SELECT asset_id FROM aio.ocr_search(%s) ORDER BY rank DESC, asset_id LIMIT %s"
 
 
 def asset_id(name: str) -> uuid.UUID:

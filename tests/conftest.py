@@ -169,6 +169,14 @@ def immich_db(pg_cluster, request):
     return url
 
 
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from sidecar.db import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def migrate(url: str, action: str, revision: str | None = None, mode: str | None = None, env=None) -> int:
     import os
 

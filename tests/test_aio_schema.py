@@ -4,7 +4,7 @@ import psycopg
 import pytest
 
 from .aio_helpers import asset_id, insert_ocr, search_aio
-from .conftest import ZHPARSER_SKIP, migrate, zhparser_available
+from .conftest import ZHPARSER_SKIP, head_revision, migrate, zhparser_available
 
 pytestmark = pytest.mark.postgres
 
@@ -41,7 +41,7 @@ def test_cycle_leaves_immich_untouched(immich_db, mode):
     assert migrate(immich_db, "upgrade", mode=mode) == 0
     with connect(immich_db) as conn:
         assert conn.execute("SELECT value FROM aio.install WHERE key = 'mode'").fetchone()[0] == mode
-        assert conn.execute("SELECT version_num FROM aio.alembic_version").fetchone()[0] == "0003_ocr_snippet_lines"
+        assert conn.execute("SELECT version_num FROM aio.alembic_version").fetchone()[0] == head_revision()
     assert migrate(immich_db, "downgrade", mode=mode) == 0
     with connect(immich_db) as conn:
         assert conn.execute(IMMICH_CATALOG).fetchone()[0] == before

@@ -168,16 +168,21 @@ def test_fuzz_ocr_query_never_raises_and_keeps_words(corpus_db):
         assert "发票" in tsquery or "-" in query or "OR" in query or '"' in query, (query, tsquery)
 
 
-def test_ocr_search_function_is_the_same_search(corpus_db):
-    """aio.ocr_search, which the Immich patch joins, matches and ranks exactly like the functions it wraps."""
+def test_ocr_search_ranks_by_ocr_rank_with_the_exact_form_bonus(corpus_db):
+    """aio.ocr_search, which the Immich patch joins, matches with aio.ocr_query and ranks by aio.ocr_rank, times
+    1.5 for a document that holds every term exactly as typed."""
     for query in [*QUERIES, '"华山医院"', "发票 -增值税", "医院 OR 公园", "!!!", ""]:
-        via_function = [
-            row[0]
-            for row in corpus_db.execute(
-                "SELECT asset_id FROM aio.ocr_search(%s) ORDER BY rank DESC, asset_id LIMIT 10", (query,)
-            )
-        ]
-        assert via_function == search_aio(corpus_db, query), query
+        rows = corpus_db.execute(
+            "SELECT s.rank, aio.ocr_rank(d.tsv, aio.ocr_query(%s)), aio.verbatim_share(d.body, aio.query_terms(%s)) "
+            "FROM aio.ocr_search(%s) s JOIN aio.ocr_document d USING (asset_id)",
+            (query, query, query),
+        ).fetchall()
+        matching = corpus_db.execute(
+            "SELECT count(*) FROM aio.ocr_document WHERE tsv @@ aio.ocr_query(%s)", (query,)
+        ).fetchone()[0]
+        assert len(rows) == matching, query
+        for rank, word_rank, share in rows:
+            assert rank == pytest.approx(word_rank * (1 + 0.5 * share), rel=1e-5), query
 
 
 @pytest.mark.parametrize(

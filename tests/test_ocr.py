@@ -71,7 +71,7 @@ def test_answer_has_the_shape_immich_parses(ocr_answers):
 
 def test_boxes_are_clockwise_from_top_left_and_in_reading_order(ocr_answers):
     ocr = ocr_answers["menu"]["ocr"]
-    boxes = [ocr["box"][i:i + 8] for i in range(0, len(ocr["box"]), 8)]
+    boxes = [ocr["box"][i : i + 8] for i in range(0, len(ocr["box"]), 8)]
     for x1, y1, x2, y2, x3, y3, x4, y4 in boxes:
         assert x1 < x2 and y2 < y3 and x4 < x3 and y1 < y4
     tops = [box[1] for box in boxes]
@@ -94,7 +94,7 @@ def test_recognition_min_score_filters_and_detection_min_score_is_honoured(clien
 
 
 def test_max_resolution_is_honoured(client, registry, monkeypatch):
-    from rapidocr_onnxruntime.ch_ppocr_det import utils
+    from rapidocr.ch_ppocr_det import utils
 
     shapes = []
     original = utils.DetPreProcess.__call__
@@ -123,3 +123,38 @@ def test_images_without_text_and_tiny_images_give_empty_lists(client):
 def test_language_prefixed_chinese_name_is_served_locally(client):
     response = client.post("/predict", data=immich_form(ocr_entries("CH__PP-OCRv5_server"), image=OCR_CORPUS[1].jpeg()))
     assert response.status_code == 200 and response.get_json()["ocr"]["text"]
+
+
+def test_root_says_which_model_answers_immichs_ocr_names(client, ocr_answers):
+    described = client.get("/").get_json()["models"]["ocr/rapidocr"]
+    assert "PP-OCRv5_mobile" in described["answers"] and "PP-OCRv5_server" in described["answers"]
+    assert described["weights"].startswith("PP-OCRv6 small")  # the rapidocr wheel's bundled models
+
+
+def test_model_dir_replaces_the_bundled_models(tmp_path):
+    """AIO_OCR_MODEL_DIR: det.onnx, rec.onnx, cls.onnx of the operator's choice answer instead."""
+    import io
+    import shutil
+    from pathlib import Path
+
+    import rapidocr
+    from PIL import Image
+
+    from sidecar.errors import ModelUnavailable
+    from sidecar.models.ocr import RapidOcrModel
+
+    bundled = Path(rapidocr.__file__).parent / "models"
+    with pytest.raises(ModelUnavailable, match="det.onnx"):
+        RapidOcrModel(tmp_path).load()
+    for target, source in (
+        ("det.onnx", "PP-OCRv6_det_small.onnx"),
+        ("rec.onnx", "PP-OCRv6_rec_small.onnx"),
+        ("cls.onnx", "ch_ppocr_mobile_v2.0_cls_mobile.onnx"),
+    ):
+        shutil.copy(bundled / source, tmp_path / target)
+    custom = RapidOcrModel(tmp_path).load()
+    assert str(tmp_path) in custom.models
+    image = Image.open(io.BytesIO(OCR_CORPUS[0].jpeg())).convert("RGB")
+    expected = RapidOcrModel().load().predict(image, 0.5, 0.8, 736)
+    got = custom.predict(image, 0.5, 0.8, 736)
+    assert got.text == expected.text and got.text

@@ -48,6 +48,11 @@ AS $$
   SELECT setweight(to_tsvector('aio.zh', coalesce(body, '')), 'A') || setweight(aio.cjk_ngrams(body), 'D')
 $$;"""
 
+# Word matches (A) weigh ten times character matches (D); longer documents are damped (log length).
+OCR_RANK_SQL = """CREATE OR REPLACE FUNCTION aio.ocr_rank(tsv tsvector, q tsquery) RETURNS real
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', tsv, q, 1) $$;"""
+
 # One term of a query (a word, or a quoted phrase when exact): CJK runs and other runs, all required.
 TERM_QUERY_SQL = f"""CREATE OR REPLACE FUNCTION aio.term_query(term text, exact boolean) RETURNS tsquery
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -262,9 +267,7 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
--- Word matches (A) weigh ten times character matches (D); longer documents are damped (log length).
-CREATE FUNCTION aio.ocr_rank(tsv tsvector, q tsquery) RETURNS real LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT ts_rank_cd('{{0.1, 0.2, 0.4, 1.0}}', tsv, q, 1) $$;
+{OCR_RANK_SQL}
 
 CREATE FUNCTION aio.ocr_snippet(body text, q tsquery) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
 SET zhparser.multi_short = on

@@ -1,12 +1,15 @@
-"""Chinese OCR with RapidOCR's ONNX models (the ones the `rapidocr-onnxruntime` wheel ships).
+"""Chinese OCR with RapidOCR 3 and the models its `rapidocr` wheel ships (PP-OCRv6 small detection and
+recognition, PP-OCRv4 mobile direction classifier), or the ONNX files of AIO_OCR_MODEL_DIR.
 
 The pipeline is RapidOCR's own parts (detector, angle classifier, recogniser) driven here so that each
-request carries its own thresholds and resolution without mutating shared state (thread safety), and
-so that detection scores survive (RapidOCR's one-call API drops them; Immich stores them).
+request carries its own thresholds and resolution without mutating shared state (RapidOCR's one-call
+API changes its engine's settings per call: not thread safe), and so that detection scores survive
+(that API drops them; Immich stores them).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +23,8 @@ from ..errors import ModelUnavailable
 log = logging.getLogger(__name__)
 
 _MIN_DETECTABLE_SIDE = 32  # below this the detector has nothing to work with (Immich ML does the same)
+# What answers when AIO_OCR_MODEL_DIR is not set: the rapidocr wheel's bundled models.
+BUNDLED_MODELS = "PP-OCRv6 small det+rec, PP-OCRv4 mobile cls (rapidocr wheel)"
 
 
 @dataclass(frozen=True)
@@ -41,35 +46,46 @@ class RapidOcrModel:
         self.model_dir = model_dir
         self.use_cuda = use_cuda
         self.threads = threads
-        self._engine = None
+        self.models = BUNDLED_MODELS if model_dir is None else f"det.onnx, rec.onnx, cls.onnx of {model_dir}"
+        self._detector = self._classifier = self._recogniser = None
 
-    def load(self) -> "RapidOcrModel":
-        from rapidocr_onnxruntime import RapidOCR
+    def load(self) -> RapidOcrModel:
+        from rapidocr import RapidOCR
 
-        kwargs: dict[str, object] = {"det_use_cuda": self.use_cuda, "cls_use_cuda": self.use_cuda,
-                                     "rec_use_cuda": self.use_cuda}
+        params: dict[str, object] = {
+            "Global.log_level": "warning",
+            "EngineConfig.onnxruntime.use_cuda": self.use_cuda,
+        }
         if self.threads > 0:
-            kwargs["intra_op_num_threads"] = self.threads
+            params["EngineConfig.onnxruntime.intra_op_num_threads"] = self.threads
         if self.model_dir is not None:
-            files = {"det_model_path": "det.onnx", "cls_model_path": "cls.onnx", "rec_model_path": "rec.onnx"}
+            files = {"Det.model_path": "det.onnx", "Cls.model_path": "cls.onnx", "Rec.model_path": "rec.onnx"}
             for key, name in files.items():
                 path = self.model_dir / name
                 if not path.is_file():
-                    raise ModelUnavailable(f"OCR model {path} is missing (AIO_OCR_MODEL_DIR needs {sorted(files.values())})")
-                kwargs[key] = str(path)
+                    raise ModelUnavailable(
+                        f"OCR model {path} is missing (AIO_OCR_MODEL_DIR needs {sorted(files.values())})"
+                    )
+                params[key] = str(path)
             if (keys := self.model_dir / "keys.txt").is_file():
-                kwargs["rec_keys_path"] = str(keys)
-        self._engine = RapidOCR(**kwargs)
-        log.info("loaded RapidOCR from %s", self.model_dir or "the rapidocr-onnxruntime wheel")
+                params["Rec.rec_keys_path"] = str(keys)
+        engine = RapidOCR(params=params)
+        # The three sessions load now, not on the first request; they hold no per-request state.
+        self._detector = engine._load_det_model()
+        self._classifier = engine._load_cls_model()
+        self._recogniser = engine._load_rec_model()
+        log.info("loaded RapidOCR: %s", self.models)
         return self
 
     def predict(
         self, image: Image.Image, min_detection_score: float, min_recognition_score: float, max_resolution: int
     ) -> OcrResult:
-        from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess, DetPreProcess
+        from rapidocr.ch_ppocr_det.utils import DBPostProcess, DetPreProcess
+        from rapidocr.ch_ppocr_rec import TextRecInput
+        from rapidocr.utils.process_img import get_rotate_crop_image
 
-        engine = self._engine
-        if engine is None:
+        detector = self._detector
+        if detector is None:
             raise RuntimeError("RapidOCR is not loaded")
         empty = OcrResult([], np.empty((0, 8), np.float32), np.empty(0, np.float32), np.empty(0, np.float32))
         if min(image.size) < _MIN_DETECTABLE_SIDE:
@@ -83,44 +99,48 @@ class RapidOcrModel:
         bgr = cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
         height, width = bgr.shape[:2]
 
-        detector = engine.text_det
         batch = DetPreProcess(max_resolution, "min", detector.mean, detector.std)(bgr)
         if batch is None:
             return empty
-        prediction = detector.infer(batch)[0]
+        prediction = detector.session(batch)
         postprocess = DBPostProcess(
-            thresh=0.3, box_thresh=min_detection_score, max_candidates=1000, unclip_ratio=1.6,
-            use_dilation=True, score_mode="fast",
+            thresh=0.3,
+            box_thresh=min_detection_score,
+            max_candidates=1000,
+            unclip_ratio=1.6,
+            use_dilation=True,
+            score_mode="fast",
         )
+        # Boxes come ordered clockwise from the top-left corner, clipped, slivers dropped.
         raw_boxes, raw_scores = postprocess(prediction, (height, width))
-        boxes, box_scores = [], []
-        for box, score in zip(raw_boxes, raw_scores):
-            box = detector.clip_det_res(detector.order_points_clockwise(np.asarray(box, np.float32)), height, width)
-            if int(np.linalg.norm(box[0] - box[1])) <= 3 or int(np.linalg.norm(box[0] - box[3])) <= 3:
-                continue
-            boxes.append(box)
-            box_scores.append(float(score))
+        boxes = [np.asarray(box, np.float32) for box in raw_boxes]
+        box_scores = [float(score) for score in raw_scores]
         if not boxes:
             return empty
 
         order = _reading_order(boxes)
         boxes = [boxes[i] for i in order]
         box_scores = [box_scores[i] for i in order]
-        crops = engine.get_crop_img_list(bgr, boxes)
-        crops, _, _ = engine.text_cls(crops)
-        recognised, _ = engine.text_rec(crops)
+        crops = [get_rotate_crop_image(bgr, copy.deepcopy(box)) for box in boxes]
+        crops = self._classifier(crops).img_list
+        recognised = self._recogniser(TextRecInput(img=crops))
+        texts, scores = list(recognised.txts or ()), list(recognised.scores)
 
-        keep = [i for i, (text, score) in enumerate(recognised) if text.strip() and score > min_recognition_score]
+        keep = [
+            i
+            for i, (text, score) in enumerate(zip(texts, scores, strict=True))
+            if text.strip() and score > min_recognition_score
+        ]
         if not keep:
             return empty
         normalised = np.stack([boxes[i] for i in keep]).astype(np.float32)
         normalised[:, :, 0] /= width
         normalised[:, :, 1] /= height
         return OcrResult(
-            text=[recognised[i][0] for i in keep],
+            text=[texts[i] for i in keep],
             box=np.clip(normalised.reshape(-1, 8), 0.0, 1.0),
             box_score=np.array([box_scores[i] for i in keep], np.float32),
-            text_score=np.array([recognised[i][1] for i in keep], np.float32),
+            text_score=np.array([scores[i] for i in keep], np.float32),
         )
 
 

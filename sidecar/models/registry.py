@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..config import ConfigError, Settings
 from ..errors import ModelUnavailable
 from ..protocol import CLIP, OCR, ModelEntry
-from .names import CN_CLIP_MODELS, ClipModelInfo, is_ocr_name, resolve_clip_name
+from .names import CN_CLIP_MODELS, OCR_MODEL_NAMES, ClipModelInfo, is_ocr_name, resolve_clip_name
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +41,24 @@ def _load_clip(settings: Settings, info: ClipModelInfo) -> Any:
     if clip_backend(settings, info) == "onnx":
         from .clip_onnx import OnnxClipModel
 
-        model: Any = OnnxClipModel(info, settings.onnx_dir, settings.clip_onnx_precision, settings.device,
-                                   settings.inference_threads, settings.inter_op_threads).load()
+        model: Any = OnnxClipModel(
+            info,
+            settings.onnx_dir,
+            settings.clip_onnx_precision,
+            settings.device,
+            settings.inference_threads,
+            settings.inter_op_threads,
+        ).load()
     else:
         from .clip import TorchClipModel, resolve_device
 
-        model = TorchClipModel(info, settings.checkpoint_dir, resolve_device(settings.device), settings.clip_download,
-                               settings.inference_threads).load()
+        model = TorchClipModel(
+            info,
+            settings.checkpoint_dir,
+            resolve_device(settings.device),
+            settings.clip_download,
+            settings.inference_threads,
+        ).load()
     return BatchedClip(model, settings.batch_max_size, settings.batch_max_wait_ms / 1000)
 
 
@@ -119,7 +131,8 @@ class ModelRegistry:
             return sorted("/".join(key) for key, slot in self._slots.items() if slot.model is not None)
 
     def describe(self) -> dict[str, dict[str, str]]:
-        """What each loaded model runs on: backend (torch, onnx-fp32, onnx-int8, rapidocr) and device."""
+        """What each loaded model runs on: backend (torch, onnx-fp32, onnx-int8, rapidocr) and device; for OCR
+        also the Immich model names it answers and the model files that answer them."""
         with self._lock:
             loaded = {"/".join(key): slot.model for key, slot in self._slots.items() if slot.model is not None}
         described = {}
@@ -128,6 +141,9 @@ class ModelRegistry:
             if backend == "onnx":
                 backend = f"onnx-{model.model.precision}"
             described[name] = {"backend": backend, "device": getattr(model, "device", "cpu")}
+            if name == f"{OCR}/{OCR_KEY}":
+                # Immich asks for PP-OCRv5 names; say which files really answer them.
+                described[name].update(answers=", ".join(sorted(OCR_MODEL_NAMES)), weights=model.models)
         return described
 
     def preload(self) -> None:
@@ -135,7 +151,9 @@ class ModelRegistry:
             self.clip(name)
         if self.settings.preload_ocr:
             if not is_ocr_name(self.settings.preload_ocr):
-                raise ConfigError(f"MACHINE_LEARNING_PRELOAD__OCR={self.settings.preload_ocr!r} is not an OCR model served here")
+                raise ConfigError(
+                    f"MACHINE_LEARNING_PRELOAD__OCR={self.settings.preload_ocr!r} is not an OCR model served here"
+                )
             self.ocr()
 
     # --- idle unloading (MACHINE_LEARNING_MODEL_TTL) ---------------------------------------------
