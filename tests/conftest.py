@@ -150,7 +150,7 @@ def zhparser_available() -> bool:
 
 ZHPARSER_SKIP = (
     "zhparser tier SKIPPED: the zhparser extension is not installed in PostgreSQL 15 "
-    "(build amutu/zhparser and hightman/scws against postgresql-server-dev-15, or use "
+    "(scripts/install_zhparser.sh builds it from AIO_UPSTREAM_ARCHIVES or a network clone; or use "
     "Dockerfile.postgres); only the degraded-mode tests ran"
 )
 
