@@ -263,7 +263,9 @@ def main() -> None:
 
 
 def bench_ocr(base_env: dict[str, str], requests_per_cell: int) -> None:
-    server = Server({**base_env, "AIO_DEVICE": "cpu"}, {"MACHINE_LEARNING_PRELOAD__OCR": "PP-OCRv5_mobile"})
+    server = Server(
+        {**base_env, "AIO_DEVICE": "cpu"}, {"MACHINE_LEARNING_PRELOAD__OCR__RECOGNITION": "PP-OCRv5_mobile"}
+    )
     try:
         sets = {
             "no text 1440x1080": [photo_jpeg(1440, 1080, 1, seed) for seed in range(4)],

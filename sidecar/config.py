@@ -8,6 +8,7 @@ same list (``immich-sidecar config``).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -62,7 +63,11 @@ SETTINGS: dict[str, Setting] = {
     "preload_clip_textual": Setting(
         "MACHINE_LEARNING_PRELOAD__CLIP__TEXTUAL", "", "CLIP model whose text tower loads at worker start."
     ),
-    "preload_ocr": Setting("MACHINE_LEARNING_PRELOAD__OCR", "", "OCR model name loaded at worker start."),
+    "preload_ocr": Setting(
+        "MACHINE_LEARNING_PRELOAD__OCR__RECOGNITION",
+        "",
+        "OCR model loaded at worker start (`__OCR__DETECTION` is read too: one engine answers both).",
+    ),
     "intra_op_threads": Setting(
         "MACHINE_LEARNING_MODEL_INTRA_OP_THREADS",
         "0",
@@ -106,6 +111,9 @@ SETTINGS: dict[str, Setting] = {
         "",
         "Directory with det.onnx, rec.onnx, cls.onnx (and optional keys.txt) replacing RapidOCR's bundled models.",
     ),
+    "ocr_batch_size": Setting(
+        "MACHINE_LEARNING_MAX_BATCH_SIZE__OCR", "6", "Text lines the OCR recogniser reads per batch."
+    ),
     "ocr_min_detection_score": Setting(
         "AIO_OCR_MIN_DETECTION_SCORE", "0.5", "Detection box threshold when the request gives none."
     ),
@@ -127,6 +135,45 @@ SETTINGS: dict[str, Setting] = {
         "AIO_MAX_IMAGE_PIXELS", "100000000", "Largest decoded image in pixels (decompression-bomb guard)."
     ),
 }
+
+
+log = logging.getLogger(__name__)
+
+# Names that still work, each with one warning per process: Immich ML's names of earlier releases and
+# this project's own earlier names. (old name, setting attributes it fills, why it is deprecated)
+DEPRECATED: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    (
+        "MACHINE_LEARNING_PRELOAD__CLIP",
+        ("preload_clip_textual", "preload_clip_visual"),
+        "Immich ML dropped it in v3: set MACHINE_LEARNING_PRELOAD__CLIP__TEXTUAL and __VISUAL",
+    ),
+    ("MACHINE_LEARNING_PRELOAD__OCR", ("preload_ocr",), "use Immich ML's MACHINE_LEARNING_PRELOAD__OCR__RECOGNITION"),
+    (
+        "MACHINE_LEARNING_MAX_BATCH_SIZE__TEXT_RECOGNITION",
+        ("ocr_batch_size",),
+        "Immich ML renamed it in v3: use MACHINE_LEARNING_MAX_BATCH_SIZE__OCR",
+    ),
+)
+# Other names Immich ML reads for the same setting, not deprecated.
+ALTERNATIVES: dict[str, str] = {"preload_ocr": "MACHINE_LEARNING_PRELOAD__OCR__DETECTION"}
+_warned: set[str] = set()
+
+
+def _legacy_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment with deprecated and alternative names moved onto the current ones (current wins)."""
+    merged = dict(env)
+    for attr, name in ALTERNATIVES.items():
+        if env.get(name) and not env.get(SETTINGS[attr].env):
+            merged[SETTINGS[attr].env] = env[name]
+    for old, attrs, why in DEPRECATED:
+        if old not in env:
+            continue
+        if old not in _warned:
+            _warned.add(old)
+            log.warning("%s is deprecated and still read: %s", old, why)
+        for attr in attrs:
+            merged.setdefault(SETTINGS[attr].env, env[old])
+    return merged
 
 
 def _parse_bool(name: str, value: str) -> bool:
@@ -196,6 +243,7 @@ class Settings:
     clip_download: bool = False
     clip_aliases: Mapping[str, str] = field(default_factory=dict)
     ocr_model_dir: Path | None = None
+    ocr_batch_size: int = 6
     ocr_min_detection_score: float = 0.5
     ocr_min_recognition_score: float = 0.8
     ocr_max_resolution: int = 736
@@ -220,7 +268,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
+        env = _legacy_environment(os.environ if env is None else env)
 
         def raw(attr: str) -> str | None:
             value = env.get(SETTINGS[attr].env)
@@ -251,6 +299,7 @@ class Settings:
             ("inter_op_threads", 0),
             ("ocr_max_resolution", 32),
             ("batch_max_size", 1),
+            ("ocr_batch_size", 1),
             ("batch_max_wait_ms", 0),
             ("max_request_mb", 1),
             ("max_image_pixels", 1),

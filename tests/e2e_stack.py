@@ -159,7 +159,7 @@ class Stack:
             AIO_DEVICE="cpu",
             MACHINE_LEARNING_MODEL_TTL="0",
             MACHINE_LEARNING_PRELOAD__CLIP__TEXTUAL=self.clip_model,
-            MACHINE_LEARNING_PRELOAD__OCR="PP-OCRv5_mobile",
+            MACHINE_LEARNING_PRELOAD__OCR__RECOGNITION="PP-OCRv5_mobile",
         )
         sidecar = self._spawn("sidecar", [sys.executable, "-m", "sidecar", "serve"], sidecar_env)
 

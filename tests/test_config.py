@@ -62,3 +62,35 @@ def test_readme_documents_every_variable():
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     assert settings_table() in readme, "README's configuration table is stale: paste `immich-sidecar config`"
     assert len(SETTINGS) == settings_table().count("\n") - 1
+
+
+def test_immich_ml_v3_names_and_earlier_names_with_one_warning_each(caplog):
+    import logging
+
+    from sidecar import config
+
+    config._warned.clear()
+    current = Settings.from_env(
+        {"MACHINE_LEARNING_PRELOAD__OCR__DETECTION": "PP-OCRv5_mobile", "MACHINE_LEARNING_MAX_BATCH_SIZE__OCR": "12"}
+    )
+    assert (current.preload_ocr, current.ocr_batch_size) == ("PP-OCRv5_mobile", 12)
+    assert not caplog.records, "Immich ML's current names warn about nothing"
+
+    legacy = {
+        "MACHINE_LEARNING_PRELOAD__CLIP": "cn-clip-ViT-B-16",
+        "MACHINE_LEARNING_PRELOAD__OCR": "PP-OCRv5_server",
+        "MACHINE_LEARNING_MAX_BATCH_SIZE__TEXT_RECOGNITION": "3",
+    }
+    with caplog.at_level(logging.WARNING, logger="sidecar.config"):
+        for _ in range(3):
+            settings = Settings.from_env(legacy)
+    assert (settings.preload_clip_textual, settings.preload_clip_visual) == ("cn-clip-ViT-B-16",) * 2
+    assert (settings.preload_ocr, settings.ocr_batch_size) == ("PP-OCRv5_server", 3)
+    warned = [record.getMessage() for record in caplog.records]
+    assert len(warned) == 3, warned  # one per name, however often settings are read
+    assert any("MACHINE_LEARNING_MAX_BATCH_SIZE__OCR" in message for message in warned)
+
+    both = Settings.from_env({**legacy, "MACHINE_LEARNING_PRELOAD__CLIP__VISUAL": "cn-clip-RN50"})
+    assert (both.preload_clip_visual, both.preload_clip_textual) == ("cn-clip-RN50", "cn-clip-ViT-B-16"), (
+        "the current name wins"
+    )

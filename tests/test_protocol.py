@@ -71,3 +71,15 @@ def test_embedding_serialises_as_a_json_array_string_with_float32_values():
     assert np.allclose(np.array(json.loads(text), dtype=np.float32), values)
     with pytest.raises(ValueError):
         serialize_embedding(np.array([np.nan], dtype=np.float32))
+
+
+def test_ping_and_predict_answer_under_a_path_prefix(client):
+    """Immich v3 joins `ping` and `predict` to each ML URL relatively: http://host/ml/ asks /ml/predict."""
+    from .conftest import clip_textual, immich_form
+
+    assert client.get("/ml/ping").get_data(as_text=True) == "pong"
+    assert client.get("/a/b/ping").status_code == 200
+    plain = client.post("/predict", data=immich_form(clip_textual("cn-clip-RN50"), text="海边的日落"))
+    prefixed = client.post("/ml/predict", data=immich_form(clip_textual("cn-clip-RN50"), text="海边的日落"))
+    assert prefixed.status_code == 200 and prefixed.get_json() == plain.get_json()
+    assert client.post("/ml/nothing").status_code == 404

@@ -42,10 +42,13 @@ class RapidOcrModel:
     def device(self) -> str:
         return "cuda" if self.use_cuda else "cpu"
 
-    def __init__(self, model_dir: Path | None = None, use_cuda: bool = False, threads: int = 0) -> None:
+    def __init__(
+        self, model_dir: Path | None = None, use_cuda: bool = False, threads: int = 0, batch_size: int = 6
+    ) -> None:
         self.model_dir = model_dir
         self.use_cuda = use_cuda
         self.threads = threads
+        self.batch_size = batch_size
         self.models = BUNDLED_MODELS if model_dir is None else f"det.onnx, rec.onnx, cls.onnx of {model_dir}"
         self._detector = self._classifier = self._recogniser = None
 
@@ -55,6 +58,7 @@ class RapidOcrModel:
         params: dict[str, object] = {
             "Global.log_level": "warning",
             "EngineConfig.onnxruntime.use_cuda": self.use_cuda,
+            "Rec.rec_batch_num": self.batch_size,
         }
         if self.threads > 0:
             params["EngineConfig.onnxruntime.intra_op_num_threads"] = self.threads

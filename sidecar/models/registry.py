@@ -66,7 +66,7 @@ def _rapid_ocr(settings: Settings) -> Any:
     from .ocr import RapidOcrModel
 
     use_cuda = settings.device == "cuda"
-    return RapidOcrModel(settings.ocr_model_dir, use_cuda, settings.inference_threads).load()
+    return RapidOcrModel(settings.ocr_model_dir, use_cuda, settings.inference_threads, settings.ocr_batch_size).load()
 
 
 class ModelRegistry:
@@ -152,7 +152,8 @@ class ModelRegistry:
         if self.settings.preload_ocr:
             if not is_ocr_name(self.settings.preload_ocr):
                 raise ConfigError(
-                    f"MACHINE_LEARNING_PRELOAD__OCR={self.settings.preload_ocr!r} is not an OCR model served here"
+                    f"MACHINE_LEARNING_PRELOAD__OCR__RECOGNITION={self.settings.preload_ocr!r} "
+                    "is not an OCR model served here"
                 )
             self.ocr()
 

@@ -16,8 +16,11 @@ from ..protocol import CLIP, OCR, parse_entries
 bp = Blueprint("immich", __name__)
 
 
+# Immich v3 resolves `ping` and `predict` relative to each ML URL, so a URL with a path (behind a
+# proxy that keeps it) asks for <path>/ping and <path>/predict: both are answered under any prefix.
 @bp.get("/ping")
-def ping() -> Response:
+@bp.get("/<path:prefix>/ping")
+def ping(prefix: str = "") -> Response:
     return Response("pong", mimetype="text/plain")
 
 
@@ -37,7 +40,8 @@ def root():
 
 
 @bp.post("/predict")
-def predict():
+@bp.post("/<path:prefix>/predict")
+def predict(prefix: str = ""):
     state = sidecar()
     body = request.get_data(cache=True)  # the exact bytes, for forwarding unchanged
     entries = parse_entries(request.form.get("entries"))
