@@ -170,19 +170,28 @@ def test_fuzz_ocr_query_never_raises_and_keeps_words(corpus_db):
 
 def test_ocr_search_ranks_by_ocr_rank_with_the_exact_form_bonus(corpus_db):
     """aio.ocr_search, which the Immich patch joins, matches with aio.ocr_query and ranks by aio.ocr_rank, times
-    1.5 for a document that holds every term exactly as typed."""
-    for query in [*QUERIES, '"华山医院"', "发票 -增值税", "医院 OR 公园", "!!!", ""]:
+    1.5 for a document in the form the query was typed in (both plain, or both not)."""
+    for query in [*QUERIES, '"华山医院"', "发票 -增值税", "医院 OR 公园", "!!!", "", "圖書館", "ＳＦ１２３４"]:
         rows = corpus_db.execute(
-            "SELECT s.rank, aio.ocr_rank(d.tsv, aio.ocr_query(%s)), aio.verbatim_share(d.body, aio.query_terms(%s)) "
+            "SELECT s.rank, aio.ocr_rank(d.tsv, aio.ocr_query(%s)), d.plain = (lower(%s) = aio.normalize(%s)) "
             "FROM aio.ocr_search(%s) s JOIN aio.ocr_document d USING (asset_id)",
-            (query, query, query),
+            (query, query, query, query),
         ).fetchall()
         matching = corpus_db.execute(
             "SELECT count(*) FROM aio.ocr_document WHERE tsv @@ aio.ocr_query(%s)", (query,)
         ).fetchone()[0]
         assert len(rows) == matching, query
-        for rank, word_rank, share in rows:
-            assert rank == pytest.approx(word_rank * (1 + 0.5 * share), rel=1e-5), query
+        for rank, word_rank, same_form in rows:
+            assert rank == pytest.approx(word_rank * (1.5 if same_form else 1), rel=1e-5), query
+
+
+def test_plain_flags_the_documents_in_the_searchable_form(corpus_db):
+    for lines, plain in ((["上海图书馆", "Century Park"], True), (["臺北車站"], False), (["ＷｉＦｉ"], False)):
+        ident = insert_ocr(corpus_db, "plain-check", lines)
+        assert (
+            corpus_db.execute("SELECT plain FROM aio.ocr_document WHERE asset_id = %s", (ident,)).fetchone()[0] is plain
+        )
+        corpus_db.execute("DELETE FROM asset WHERE id = %s", (ident,))
 
 
 @pytest.mark.parametrize(

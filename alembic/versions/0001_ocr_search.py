@@ -53,6 +53,22 @@ OCR_RANK_SQL = """CREATE OR REPLACE FUNCTION aio.ocr_rank(tsv tsvector, q tsquer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', tsv, q, 1) $$;"""
 
+# Rebuild the documents of these assets from asset_ocr: box texts in reading order (top to bottom in
+# bands of 1/50 of the height, then left to right), one line each.
+REFRESH_SQL = """CREATE OR REPLACE FUNCTION aio.refresh_ocr_documents(ids uuid[]) RETURNS void LANGUAGE sql
+AS $$
+  DELETE FROM aio.ocr_document d
+  WHERE d.asset_id = ANY (ids) AND NOT EXISTS (SELECT 1 FROM public.asset_ocr o WHERE o."assetId" = d.asset_id);
+  INSERT INTO aio.ocr_document (asset_id, body, tsv)
+  SELECT b.asset_id, b.body, aio.ocr_tsvector(b.body)
+  FROM (
+    SELECT o."assetId" AS asset_id, string_agg(o.text, E'\\n' ORDER BY floor((o.y1 + o.y2) * 25), o.x1) AS body
+    FROM public.asset_ocr o WHERE o."assetId" = ANY (ids) GROUP BY o."assetId"
+  ) b
+  WHERE EXISTS (SELECT 1 FROM public.asset a WHERE a.id = b.asset_id)
+  ON CONFLICT (asset_id) DO UPDATE SET body = excluded.body, tsv = excluded.tsv;
+$$;"""
+
 # One term of a query (a word, or a quoted phrase when exact): CJK runs and other runs, all required.
 TERM_QUERY_SQL = f"""CREATE OR REPLACE FUNCTION aio.term_query(term text, exact boolean) RETURNS tsquery
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -295,21 +311,7 @@ CREATE TABLE aio.ocr_document (
 );
 CREATE INDEX ocr_document_tsv_idx ON aio.ocr_document USING gin (tsv);
 
--- Rebuild the documents of these assets from asset_ocr: box texts in reading order (top to bottom in
--- bands of 1/50 of the height, then left to right), one line each.
-CREATE FUNCTION aio.refresh_ocr_documents(ids uuid[]) RETURNS void LANGUAGE sql
-AS $$
-  DELETE FROM aio.ocr_document d
-  WHERE d.asset_id = ANY (ids) AND NOT EXISTS (SELECT 1 FROM public.asset_ocr o WHERE o."assetId" = d.asset_id);
-  INSERT INTO aio.ocr_document (asset_id, body, tsv)
-  SELECT b.asset_id, b.body, aio.ocr_tsvector(b.body)
-  FROM (
-    SELECT o."assetId" AS asset_id, string_agg(o.text, E'\\n' ORDER BY floor((o.y1 + o.y2) * 25), o.x1) AS body
-    FROM public.asset_ocr o WHERE o."assetId" = ANY (ids) GROUP BY o."assetId"
-  ) b
-  WHERE EXISTS (SELECT 1 FROM public.asset a WHERE a.id = b.asset_id)
-  ON CONFLICT (asset_id) DO UPDATE SET body = excluded.body, tsv = excluded.tsv;
-$$;
+{REFRESH_SQL}
 
 CREATE FUNCTION aio.asset_ocr_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN PERFORM aio.refresh_ocr_documents(ARRAY(SELECT DISTINCT "assetId" FROM new_rows)); RETURN NULL; END $$;
