@@ -206,3 +206,17 @@ def test_an_interrupted_rebuild_continues_where_it_stopped(immich_db):
     with connect(immich_db) as conn:
         assert stale(conn) == 0
         assert len(search_aio(conn, "发票", 1000)) == 400
+
+
+def test_hidden_ocr_boxes_are_not_searchable(db):
+    """Immich v3 keeps the OCR boxes of an edited photo but marks them "isVisible" false: they must not be
+    found, and must be found again once visible. (Immich v2.4.1 has no such column: every box counts.)"""
+    db.execute('ALTER TABLE asset_ocr ADD COLUMN "isVisible" boolean NOT NULL DEFAULT true')
+    asset = insert_ocr(db, "edited", ["上海南站", "出租车上客点"])
+    assert search_aio(db, "出租车") == [asset]
+    db.execute("""UPDATE asset_ocr SET "isVisible" = false WHERE text = '出租车上客点'""")
+    assert search_aio(db, "出租车") == [] and search_aio(db, "上海南站") == [asset]
+    db.execute("""UPDATE asset_ocr SET "isVisible" = false""")
+    assert db.execute("SELECT count(*) FROM aio.ocr_document").fetchone()[0] == 0, "nothing visible, no document"
+    db.execute("""UPDATE asset_ocr SET "isVisible" = true""")
+    assert search_aio(db, "出租车") == [asset]
