@@ -4,18 +4,9 @@ import pytest
 
 from .conftest import immich_form, ocr_entries
 from .imagegen import OCR_CORPUS, font_path
+from .ocr_search_eval import edit_distance
 
 pytestmark = pytest.mark.skipif(font_path() is None, reason="CJK font missing: apt-get install fonts-wqy-zenhei")
-
-
-def edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 def normalise(text: str) -> str:
