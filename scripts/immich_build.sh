@@ -56,8 +56,21 @@ if [ ! -x "$tools/node_modules/.bin/pnpm" ] || [ ! -x "$tools/node_modules/.bin/
   npm install --silent --prefix "$tools" "${toolchain[@]}" >&2
 fi
 export PATH="$tools/node_modules/.bin:$PATH"
-# pnpm refuses to switch to the workspace's pinned pnpm here ("no registry signature").
+# pnpm refuses to switch to the workspace's pinned pnpm here ("no registry signature"). Immich 3 pins
+# pnpm 11, which refuses any other version: it gets exactly the pinned one, in a folder of its own.
 export npm_config_manage_package_manager_versions=false
+pinned=$(sed -n 's/^ *"packageManager": "pnpm@\([0-9.]*\)".*/\1/p' "$src/package.json")
+case "$pinned" in
+  ""|10.*) ;;
+  *)
+    pnpm_tools=$tools/pnpm-$pinned
+    if [ ! -x "$pnpm_tools/node_modules/.bin/pnpm" ]; then
+      echo "immich_build: installing pnpm@$pinned into $pnpm_tools" >&2
+      npm install --silent --prefix "$pnpm_tools" "pnpm@$pinned" >&2
+    fi
+    export PATH="$pnpm_tools/node_modules/.bin:$PATH"
+    ;;
+esac
 # A ~/.npmrc nodedir for another node would make native modules build against the wrong headers.
 export npm_config_nodedir="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
 
@@ -92,6 +105,10 @@ filters=(--filter "immich..." --filter "@immich/sdk...")
 echo "immich_build: pnpm install in $work" >&2
 pnpm install --frozen-lockfile --prefer-offline "${filters[@]}" >&2
 echo "immich_build: building the server" >&2
+if [ -d packages/plugin-sdk ]; then
+  # Immich 3: the server imports workspace packages (@immich/sdk, @immich/plugin-sdk) built first.
+  pnpm --filter "immich^..." run build >&2
+fi
 (cd server && pnpm build) >&2
 if [ "$web" = 1 ]; then
   echo "immich_build: building the SDK and the web" >&2
