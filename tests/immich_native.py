@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,3 +99,54 @@ def pnpm(cwd: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProc
     return subprocess.run(
         ["pnpm", *args], cwd=cwd, env=node_env(CI="true"), capture_output=True, text=True, timeout=timeout
     )
+
+
+def immich_database(pg_cluster, work: Path, test_name: str) -> str:
+    """A new database of the test's name, migrated by Immich's own runner of that build; its URL."""
+    url = pg_cluster.create_database("r_" + re.sub(r"[^a-z0-9]+", "_", test_name.lower())[:50])
+    immich_migrate(work, url)
+    return url
+
+
+def add_asset(conn, lines: list[str]) -> uuid.UUID:
+    """An asset and its OCR boxes (one line each, top to bottom) with whatever columns this release's real
+    tables require (v2.4.1: deviceAssetId and deviceId; v3.1.0: checksumAlgorithm)."""
+    user = conn.execute('SELECT id FROM "user" LIMIT 1').fetchone()
+    if user is None:
+        user = conn.execute("INSERT INTO \"user\" (email, name) VALUES ('a@example.com', 'a') RETURNING id").fetchone()
+    asset = uuid.uuid4()
+    values = {
+        "ownerId": user[0],
+        "deviceAssetId": str(asset),
+        "deviceId": "web",
+        "type": "IMAGE",
+        "originalPath": f"/data/upload/{asset}.jpg",
+        "originalFileName": "photo.jpg",
+        "checksum": asset.bytes,
+        "checksumAlgorithm": "sha1",
+        "fileCreatedAt": "now",
+        "fileModifiedAt": "now",
+        "localDateTime": "now",
+    }
+    required = [
+        row[0]
+        for row in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+            "AND table_name = 'asset' AND is_nullable = 'NO' AND column_default IS NULL AND column_name <> 'id'"
+        )
+    ]
+    unknown = set(required) - set(values)
+    assert not unknown, f"asset columns this helper does not know how to fill: {sorted(unknown)}"
+    columns = ", ".join(f'"{name}"' for name in required)
+    placeholders = ", ".join(["%s"] * len(required))
+    conn.execute(
+        f"INSERT INTO asset (id, {columns}) VALUES (%s, {placeholders})", (asset, *(values[c] for c in required))
+    )
+    for index, line in enumerate(lines):
+        top = 0.1 * index
+        conn.execute(
+            'INSERT INTO asset_ocr ("assetId", x1, y1, x2, y2, x3, y3, x4, y4, "boxScore", "textScore", text) '
+            "VALUES (%s, 0.1, %s, 0.9, %s, 0.9, %s, 0.1, %s, 0.9, 0.9, %s)",
+            (asset, top, top, top + 0.05, top + 0.05, line),
+        )
+    return asset

@@ -4,7 +4,6 @@ Runs Immich's migration runner (`node server/dist/bin/migrations.js run`) from a
 Immich source (scripts/immich_build.sh); skips loudly when that source is not on this machine. It also
 checks that tests/immich_schema.sql, the DDL the other tiers use, is faithful to the real tables."""
 
-import re
 import uuid
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import psycopg
 import pytest
 
 from .conftest import migrate, zhparser_available
-from .immich_native import immich_migrate
+from .immich_native import add_asset, immich_database
 from .test_aio_schema import IMMICH_CATALOG
 
 pytestmark = [pytest.mark.postgres, pytest.mark.immich]
@@ -22,32 +21,7 @@ MODE = "zhparser" if zhparser_available() else "degraded"
 
 @pytest.fixture()
 def real_immich_db(pg_cluster, immich_server, request):
-    name = "r_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50]
-    url = pg_cluster.create_database(name)
-    immich_migrate(immich_server, url)
-    return url
-
-
-def add_asset(conn, lines: list[str]) -> uuid.UUID:
-    """An asset and its OCR boxes with every column Immich's real tables require."""
-    user = conn.execute('SELECT id FROM "user" LIMIT 1').fetchone()
-    if user is None:
-        user = conn.execute("INSERT INTO \"user\" (email, name) VALUES ('a@example.com', 'a') RETURNING id").fetchone()
-    asset = uuid.uuid4()
-    conn.execute(
-        'INSERT INTO asset (id, "deviceAssetId", "ownerId", "deviceId", type, "originalPath", "fileCreatedAt", '
-        '"fileModifiedAt", "localDateTime", checksum, "originalFileName") '
-        "VALUES (%s, %s, %s, 'web', 'IMAGE', %s, now(), now(), now(), %s, 'photo.jpg')",
-        (asset, str(asset), user[0], f"/upload/{asset}.jpg", asset.bytes),
-    )
-    for index, line in enumerate(lines):
-        top = 0.1 * index
-        conn.execute(
-            'INSERT INTO asset_ocr ("assetId", x1, y1, x2, y2, x3, y3, x4, y4, "boxScore", "textScore", text) '
-            "VALUES (%s, 0.1, %s, 0.9, %s, 0.9, %s, 0.1, %s, 0.9, 0.9, %s)",
-            (asset, top, top, top + 0.05, top + 0.05, line),
-        )
-    return asset
+    return immich_database(pg_cluster, immich_server, request.node.name)
 
 
 def found(conn, query: str) -> set[uuid.UUID]:

@@ -4,14 +4,13 @@ Immich v3 keeps the OCR boxes of an edited photo but hides them ("isVisible"), r
 through its own statement trigger on asset_ocr, and checks the database against its schema with the
 same tool that writes its migrations: aio must work beside all three and leave no drift behind."""
 
-import re
 import uuid
 
 import psycopg
 import pytest
 
 from .conftest import migrate, zhparser_available
-from .immich_native import build_immich, immich_migrate, immich_schema_drift
+from .immich_native import add_asset, build_immich, immich_database, immich_schema_drift
 from .test_aio_schema import IMMICH_CATALOG
 
 pytestmark = [pytest.mark.postgres, pytest.mark.immich]
@@ -29,32 +28,7 @@ def immich_v3():
 
 @pytest.fixture()
 def v3_db(pg_cluster, immich_v3, request):
-    name = "v3_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50]
-    url = pg_cluster.create_database(name)
-    immich_migrate(immich_v3, url)
-    return url
-
-
-def add_asset(conn, lines: list[str]) -> uuid.UUID:
-    """An asset and its OCR boxes with every column Immich v3.1.0's tables require."""
-    user = conn.execute('SELECT id FROM "user" LIMIT 1').fetchone()
-    if user is None:
-        user = conn.execute("INSERT INTO \"user\" (email, name) VALUES ('a@example.com', 'a') RETURNING id").fetchone()
-    asset = uuid.uuid4()
-    conn.execute(
-        'INSERT INTO asset (id, "ownerId", type, "originalPath", "fileCreatedAt", "fileModifiedAt", "localDateTime", '
-        'checksum, "checksumAlgorithm", "originalFileName") '
-        "VALUES (%s, %s, 'IMAGE', %s, now(), now(), now(), %s, 'sha1', 'photo.jpg')",
-        (asset, user[0], f"/data/upload/{asset}.jpg", asset.bytes),
-    )
-    for index, line in enumerate(lines):
-        top = 0.1 * index
-        conn.execute(
-            'INSERT INTO asset_ocr ("assetId", x1, y1, x2, y2, x3, y3, x4, y4, "boxScore", "textScore", text) '
-            "VALUES (%s, 0.1, %s, 0.9, %s, 0.9, %s, 0.1, %s, 0.9, 0.9, %s)",
-            (asset, top, top, top + 0.05, top + 0.05, line),
-        )
-    return asset
+    return immich_database(pg_cluster, immich_v3, "v3_" + request.node.name)
 
 
 def search(conn, query: str) -> list[uuid.UUID]:

@@ -136,7 +136,7 @@ def test_web_build(patched):
 @pytest.mark.skipif(not zhparser_available(), reason=ZHPARSER_SKIP)
 def test_patched_search_queries_on_a_real_database(patched, pg_cluster):
     """The SQL the patch generates (OCR ranking, fallback, hybrid fusion) against real tables."""
-    from .test_immich_migrations import add_asset
+    from .immich_native import add_asset
 
     url = pg_cluster.create_database("patched_search")
     immich_migrate(patched, url)
