@@ -107,7 +107,8 @@ def conversion_tables() -> tuple[dict[str, str], dict[str, str]]:
     return char_map, phrase_map
 
 
-def _functions_sql(phrase_pattern: str) -> str:
+def _schema_sql(phrase_pattern: str) -> str:
+    """Functions, the plain flag and the rebuilt refresh of the normalised form (the phrase pattern is data)."""
     seps, date = CODE_SEPARATORS, DATE_PATTERN
     return rf"""
 -- The one searchable form of a text, for documents and queries alike. Same length as the input.
@@ -443,7 +444,7 @@ def upgrade() -> None:
         cursor.executemany("INSERT INTO aio.phrase_map VALUES (%s, %s)", sorted(phrase_map.items()))
         pattern = "|".join(sorted(phrase_map, key=lambda p: (-len(p), p)))
         assert re.fullmatch(r"[^\\'.^$*+?()\[\]{}|]+(\|[^\\'.^$*+?()\[\]{}|]+)*", pattern), "unexpected phrase"
-        bind.exec_driver_sql(_functions_sql(pattern))
+        bind.exec_driver_sql(_schema_sql(pattern))
         _queue_every_document(bind, FORM)
     _rebuild(bind)
 
