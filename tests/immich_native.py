@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -13,9 +14,19 @@ ROOT = Path(__file__).resolve().parent.parent
 NO_SOURCE = 3  # scripts/immich_build.sh: no Immich source on this machine
 
 
-def toolchain_path() -> str:
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "immich-all-in-one"
-    return f"{cache / 'toolchain' / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}"
+def toolchain_path(workspace: Path | None = None) -> str:
+    """PATH with the toolchain scripts/immich_build.sh installed: node 24, pnpm, and the exact pnpm a
+    workspace pins when it is not pnpm 10 (Immich 3 pins pnpm 11, which refuses any other version)."""
+    tools = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "immich-all-in-one" / "toolchain"
+    dirs = [tools / "node_modules" / ".bin"]
+    while workspace is not None and not (workspace / "pnpm-workspace.yaml").is_file():
+        workspace = workspace.parent if workspace.parent != workspace else None
+    if workspace is not None:
+        pinned = json.loads((workspace / "package.json").read_text()).get("packageManager", "")
+        version = pinned.removeprefix("pnpm@")
+        if pinned.startswith("pnpm@") and not version.startswith("10."):
+            dirs.insert(0, tools / f"pnpm-{version}" / "node_modules" / ".bin")
+    return os.pathsep.join([*map(str, dirs), os.environ["PATH"]])
 
 
 def _build_script(flags: tuple[str, ...], version: str) -> subprocess.CompletedProcess:
@@ -90,14 +101,14 @@ def immich_schema_drift(work: Path, database_url: str) -> str:
         return "\n".join(path.read_text() for path in written) or output
 
 
-def node_env(**extra: str) -> dict[str, str]:
-    return dict(os.environ, PATH=toolchain_path(), npm_config_manage_package_manager_versions="false", **extra)
+def node_env(workspace: Path | None = None, **extra: str) -> dict[str, str]:
+    return dict(os.environ, PATH=toolchain_path(workspace), npm_config_manage_package_manager_versions="false", **extra)
 
 
 def pnpm(cwd: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
     """A pnpm script of the Immich workspace, with the toolchain scripts/immich_build.sh installed."""
     return subprocess.run(
-        ["pnpm", *args], cwd=cwd, env=node_env(CI="true"), capture_output=True, text=True, timeout=timeout
+        ["pnpm", *args], cwd=cwd, env=node_env(cwd, CI="true"), capture_output=True, text=True, timeout=timeout
     )
 
 

@@ -16,6 +16,12 @@ const { SearchRepository } = require(path.join(serverDir, 'dist/repositories/sea
   const ids = (r) => r.items.map((a) => a.id);
   out.metadata = ids(await repo.searchMetadata({ page: 1, size: 10 }, { ocr: input.ocr, ocrEngine: out.engine, userIds: input.userIds, orderDirection: 'desc' }));
   out.stats = (await repo.searchStatistics({ ocr: input.ocr, ocrEngine: out.engine, userIds: input.userIds })).total;
+  if (repo.searchMetadataV3) {
+    // Immich 3's second OCR filter path: the branch filter model ({ filter: { ocr: { matches } } }, or-branches too).
+    const v3 = { filter: { or: [{ ocr: { matches: input.ocr } }] }, ocrEngine: out.engine, userIds: input.userIds };
+    out.filterV3 = (await repo.searchMetadataV3({ size: 10 }, v3)).map((a) => a.id).sort();
+    out.statsV3 = (await repo.searchStatisticsV3(v3)).total;
+  }
   if (out.engine === 'aio') {
     out.snippets = await repo.getOcrSnippets(out.metadata, input.ocr);
     out.hybrid = ids(await repo.searchHybrid({ page: 1, size: 10 }, { embedding: input.embedding, hybridQuery: input.ocr, clipWeight: 1, ocrWeight: 1, userIds: input.userIds }));

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -189,3 +190,27 @@ def test_the_real_series_is_listed_completely():
     for folder in sorted((ROOT / "patches").glob("v*")):
         listed = [line for line in (folder / "series").read_text().splitlines() if line and not line.startswith("#")]
         assert listed == sorted(p.name for p in folder.glob("*.patch")), folder
+
+
+# Generated files (the OpenAPI spec, the SDK client), tests and translations are not hand-written.
+NOT_HAND_WRITTEN = re.compile(r"(\.spec\.ts$|^i18n/|^open-api/|^packages/sdk/src/fetch-client\.ts$)")
+
+
+def hand_written_lines(patch: Path) -> int:
+    count, path = 0, None
+    for line in patch.read_text().splitlines():
+        if line.startswith("+++ "):
+            path = line[6:] if line.startswith("+++ b/") else None
+        elif line.startswith("+") and path and not NOT_HAND_WRITTEN.search(path):
+            count += 1
+    return count
+
+
+def test_every_series_carries_the_same_features_in_at_most_500_hand_written_lines():
+    series = {folder.name: sorted(folder.glob("*.patch")) for folder in (ROOT / "patches").glob("v*")}
+    assert {"v2.4.1", "v3.1.0"} <= set(series)
+    subjects = {name: [p.name.split("-", 1)[1] for p in patches] for name, patches in series.items()}
+    assert all(names == subjects["v2.4.1"] for names in subjects.values()), subjects
+    for name, patches in series.items():
+        total = sum(hand_written_lines(p) for p in patches)
+        assert 0 < total <= 500, f"{name}: {total} hand-written lines"

@@ -1,4 +1,5 @@
-"""Tier "patches": the patch series on the real Immich v2.4.1 source (skips loudly without it).
+"""Tier "patches": each patch series on the real Immich source of its release, v2.4.1 and v3.1.0 (skips
+loudly without it).
 
 The series must apply to a pristine tree (all or nothing, twice detected), and the patched tree must
 pass upstream's own checks: server `pnpm check` and `pnpm test`, web `check:typescript`,
@@ -25,12 +26,24 @@ pytestmark = [pytest.mark.immich]
 APPLY = ROOT / "scripts" / "apply_patches.sh"
 
 
+VERSIONS = ["2.4.1", "3.1.0"]  # every release with a series in patches/
+
+
+@pytest.fixture(scope="session", params=VERSIONS)
+def version(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def pristine() -> Path:
-    tree, reason = pristine_source()
+def pristine(version) -> Path:
+    tree, reason = pristine_source(version)
     if tree is None:
-        pytest.skip(f"patches tier SKIPPED: {reason}")
+        pytest.skip(f"patches tier SKIPPED for v{version}: {reason}")
     return tree
+
+
+def test_every_series_is_tested():
+    assert sorted(p.name for p in (ROOT / "patches").iterdir() if p.is_dir()) == [f"v{v}" for v in VERSIONS]
 
 
 @pytest.fixture()
@@ -54,10 +67,10 @@ def git_status(tree: Path) -> str:
     return subprocess.run(["git", "status", "--porcelain"], cwd=tree, capture_output=True, text=True).stdout
 
 
-def test_series_applies_to_the_pristine_tree(pristine):
+def test_series_applies_to_the_pristine_tree(pristine, version):
     result = apply("--check", str(pristine))
     assert result.returncode == 0, result.stderr
-    assert "patches of v2.4.1 apply" in result.stderr
+    assert f"patches of v{version} apply" in result.stderr
 
 
 def test_apply_then_apply_again(copy_of_pristine):
@@ -86,14 +99,27 @@ def test_conflicting_edit_fails_cleanly(copy_of_pristine):
         assert git_status(copy_of_pristine) == ""  # nothing changed, not even the patches before 0002
 
 
+def test_a_series_for_another_release_is_refused_before_anything_changes(copy_of_pristine, version):
+    other = next(v for v in VERSIONS if v != version)
+    refused = apply(str(copy_of_pristine), other)
+    assert refused.returncode == 4 and f"is Immich {version}, not {other}" in refused.stderr
+    forced = apply("--force", str(copy_of_pristine), other)  # forced: the series does not fit, all or nothing
+    assert forced.returncode == 1, forced.stderr
+    assert git_status(copy_of_pristine) == ""
+    unknown = apply(str(copy_of_pristine), "9.9.9")
+    assert unknown.returncode == 4
+    no_series = apply("--force", str(copy_of_pristine), "9.9.9")
+    assert no_series.returncode == 3 and "(available: v2.4.1 v3.1.0" in no_series.stderr
+
+
 # --- the patched build and upstream's own checks ------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def patched(pristine) -> Path:
-    work, reason = build_immich("--patched", "--web")
+def patched(pristine, version) -> Path:
+    work, reason = build_immich("--patched", "--web", version=version)
     if work is None:
-        pytest.skip(f"patches tier SKIPPED: {reason}")
+        pytest.skip(f"patches tier SKIPPED for v{version}: {reason}")
     return work
 
 
@@ -134,11 +160,12 @@ def test_web_build(patched):
 
 
 @pytest.mark.skipif(not zhparser_available(), reason=ZHPARSER_SKIP)
-def test_patched_search_queries_on_a_real_database(patched, pg_cluster):
-    """The SQL the patch generates (OCR ranking, fallback, hybrid fusion) against real tables."""
+def test_patched_search_queries_on_a_real_database(patched, version, pg_cluster):
+    """The SQL the patch generates (OCR ranking, fallback, hybrid fusion, Immich 3's filter model) against
+    real tables."""
     from .immich_native import add_asset
 
-    url = pg_cluster.create_database("patched_search")
+    url = pg_cluster.create_database("patched_search_" + version.replace(".", "_"))
     immich_migrate(patched, url)
     with psycopg.connect(url, autocommit=True) as conn:
         invoice = add_asset(conn, ["增值税电子普通发票", "发票号码 12345678", "发票 金额 128.00"])
@@ -163,6 +190,8 @@ def test_patched_search_queries_on_a_real_database(patched, pg_cluster):
 
     without_aio = search()
     assert without_aio["engine"] == "immich"  # upstream's method, nothing raised
+    if version != "2.4.1":
+        assert without_aio["statsV3"] == len(without_aio["filterV3"])
 
     assert migrate(url, "upgrade", "head") == 0
     with_aio = search()
@@ -176,3 +205,5 @@ def test_patched_search_queries_on_a_real_database(patched, pg_cluster):
     # Fusion: the OCR matches rise above the station that CLIP alone ranks first.
     assert with_aio["hybrid"][:2] == [str(invoice), str(receipt)] and str(station) in with_aio["hybrid"]
     assert uuid.UUID(with_aio["hybrid"][2]) == station
+    if version != "2.4.1":  # the branch filter model filters by aio too (it orders by date, not by rank)
+        assert with_aio["filterV3"] == sorted([str(invoice), str(receipt)]) and with_aio["statsV3"] == 2
