@@ -65,12 +65,17 @@ class FaceStandIn:
         self.server.server_close()
 
 
-def write_build_data(target: Path, web_build: Path, plugins_manifest: Path) -> None:
-    """What Immich's Docker image bakes into IMMICH_BUILD_DATA, with one-row geodata for tests."""
+def write_build_data(target: Path, immich: Path) -> None:
+    """What Immich's Docker image bakes into IMMICH_BUILD_DATA, with one-row geodata for tests (the core
+    plugin's manifest without its WebAssembly, which needs upstream's extism toolchain)."""
     target.mkdir(parents=True)
-    (target / "www").symlink_to(web_build)
-    (target / "corePlugin").mkdir()
-    shutil.copy(plugins_manifest, target / "corePlugin" / "manifest.json")
+    (target / "www").symlink_to(immich / "web" / "build")
+    if (immich / "packages" / "plugin-core").is_dir():  # Immich 3
+        plugin, source = target / "plugins" / "immich-plugin-core", immich / "packages" / "plugin-core"
+    else:
+        plugin, source = target / "corePlugin", immich / "plugins"
+    plugin.mkdir(parents=True)
+    shutil.copy(source / "manifest.json", plugin / "manifest.json")
     geodata = target / "geodata"
     geodata.mkdir()
     (geodata / "geodata-date.txt").write_text("2024-01-01T00:00:00Z")
@@ -93,14 +98,16 @@ def write_build_data(target: Path, web_build: Path, plugins_manifest: Path) -> N
 
 
 class Stack:
-    def __init__(self, immich: Path, checkpoint_dir: Path, clip_model: str) -> None:
+    def __init__(self, immich: Path, checkpoint_dir: Path, clip_model: str, ml_url_path: str = "") -> None:
         self.immich = immich
+        self.ml_url_path = ml_url_path  # Immich 3 keeps a path on its ML URL (a proxy may serve ML under one)
         self.checkpoint_dir = checkpoint_dir
         self.clip_model = clip_model
         self.root = Path(tempfile.mkdtemp(prefix="aio-e2e-"))
         self.logs = self.root / "logs"
         self.logs.mkdir()
         self.processes: list[subprocess.Popen] = []
+        self.immich_process: subprocess.Popen | None = None
         self.pg: PgCluster | None = None
         self.faces: FaceStandIn | None = None
 
@@ -163,13 +170,23 @@ class Stack:
         )
         sidecar = self._spawn("sidecar", [sys.executable, "-m", "sidecar", "serve"], sidecar_env)
 
-        build_data = self.root / "build"
-        write_build_data(build_data, self.immich / "web" / "build", self.immich / "plugins" / "manifest.json")
         self.media = self.root / "media"
         self.media.mkdir()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self._wait(
+            "sidecar", lambda: requests.get(self.sidecar_url + "/ping", timeout=2).ok, 300, sidecar, "sidecar.log"
+        )
+        self.start_immich()
+
+    def start_immich(self, immich: Path | None = None) -> None:
+        """Immich's server (the build given, else the stack's) on the stack's database and media; Immich
+        runs its own migrations at start, then the aio migrations run, as the compose file does."""
+        self.immich = immich or self.immich
+        build_data = self.root / f"build-{len(self.processes)}"
+        write_build_data(build_data, self.immich)
         immich_env = node_env(
+            self.immich,
             DB_URL=self.db_url,
             DB_VECTOR_EXTENSION="pgvector",
             REDIS_HOSTNAME="127.0.0.1",
@@ -177,25 +194,36 @@ class Stack:
             IMMICH_HOST="127.0.0.1",
             IMMICH_PORT=str(self.port),
             IMMICH_MEDIA_LOCATION=str(self.media),
-            IMMICH_MACHINE_LEARNING_URL=self.sidecar_url,
+            IMMICH_MACHINE_LEARNING_URL=self.sidecar_url + self.ml_url_path,
             IMMICH_BUILD_DATA=str(build_data),
             IMMICH_LOG_LEVEL="log",
             NO_COLOR="1",
             TZ="UTC",
         )
-        immich = self._spawn("immich", ["node", "dist/main.js"], immich_env, cwd=self.immich / "server")
-
-        self._wait(
-            "sidecar", lambda: requests.get(self.sidecar_url + "/ping", timeout=2).ok, 300, sidecar, "sidecar.log"
+        log = f"{self.immich.name}.log"
+        self.immich_process = self._spawn(
+            log.removesuffix(".log"), ["node", "dist/main.js"], immich_env, cwd=self.immich / "server"
         )
         self._wait(
-            "Immich", lambda: requests.get(self.url + "/api/server/ping", timeout=2).ok, 300, immich, "immich.log"
+            "Immich", lambda: requests.get(self.url + "/api/server/ping", timeout=2).ok, 300, self.immich_process, log
         )
         # The aio migrations run after Immich's (which the server ran at start), as the compose file does.
         mode = "zhparser" if zhparser_available() else "degraded"
         if migrate(self.db_url, "upgrade", "head", mode=mode) != 0:
             raise RuntimeError("aio migrations failed")
         self.search_mode = mode
+
+    def stop_immich(self) -> None:
+        """Stops Immich's server (its whole process group: workers and exiftool too), as `docker compose
+        stop immich-server` does; the database, Redis, media and the sidecar stay."""
+        process, self.immich_process = self.immich_process, None
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
 
     # --- API helpers ----------------------------------------------------------------------------
     def api(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:

@@ -1,4 +1,5 @@
-"""Tier "e2e": the patched Immich v2.4.1 with the sidecar and the aio schema, driven as a user drives it.
+"""Tier "e2e": the patched Immich (v2.4.1 and v3.1.0) with the sidecar and the aio schema, driven as a user
+drives it.
 
 Through the public API: admin sign-up, upload of a library of generated photos with Chinese text,
 waiting for Immich's jobs, then OCR, combined, phrase, exclusion, hybrid and hostile searches,
@@ -84,21 +85,22 @@ def image_bytes(name: str, lines: tuple[str, ...] | None, index: int) -> bytes:
     return TextImage(name, lines, size=(1000, 800), font_size=44).jpeg()
 
 
-@pytest.fixture(scope="module")
-def stack(checkpoint_dir):
+@pytest.fixture(scope="module", params=["2.4.1", "3.1.0"])
+def stack(request, checkpoint_dir):
     for tool, package in (("redis-server", "redis-server"), ("chromium", "chromium")):
         if shutil.which(tool) is None:
             pytest.skip(f"e2e tier SKIPPED: {tool} is not installed (apt-get install {package})")
-    work, reason = build_immich("--patched", "--web")
+    work, reason = build_immich("--patched", "--web", version=request.param)
     if work is None:
-        pytest.skip(f"e2e tier SKIPPED: {reason}")
+        pytest.skip(f"e2e tier SKIPPED for v{request.param}: {reason}")
     from .e2e_stack import Stack
 
-    stack = Stack(work, checkpoint_dir, CLIP_MODEL).start()
+    # v3.1.0 resolves its ML requests relative to the URL: it gets one with a path, as behind a proxy.
+    stack = Stack(work, checkpoint_dir, CLIP_MODEL, "" if request.param == "2.4.1" else "/immich-ml/").start()
     try:
         yield stack
     finally:
-        keep = ROOT / "test-results" / "e2e"
+        keep = ROOT / "test-results" / "e2e" / work.name
         keep.mkdir(parents=True, exist_ok=True)
         for log in stack.logs.glob("*.log"):  # next to the screenshots, for whoever reads a failure
             shutil.copy(log, keep / log.name)
@@ -270,7 +272,7 @@ def test_refresh_jobs_check_access(stack, library):
 
 def test_browser_search_and_regenerate_ocr(stack, library):
     token, ids = library
-    shots = ROOT / "test-results" / "e2e"
+    shots = ROOT / "test-results" / "e2e" / stack.immich.name
     shots.mkdir(parents=True, exist_ok=True)
     toolchain = Path(node_env()["PATH"].split(os.pathsep)[0]).parent
     before = stack.sidecar_requests("ocr")
@@ -319,3 +321,11 @@ def test_deleting_an_asset_removes_its_ocr_document(stack, library):
 
 def test_faces_went_to_the_upstream(stack, library):
     assert stack.faces.requests >= sum(1 for lines in LIBRARY.values()) - 1  # every photo's face detection
+
+
+def test_every_ml_request_reached_the_sidecar(stack, library):
+    """CLIP (visual at upload, textual at search), OCR and health checks through the sidecar, faces through
+    it to the upstream; for v3.1.0 all of it under the ML URL's path."""
+    assert stack.sidecar_requests("clip") >= sum(1 for _ in LIBRARY) and stack.sidecar_requests("ocr") >= 1
+    log = (stack.logs / f"{stack.immich.name}.log").read_text(errors="replace")
+    assert "Machine learning server became unhealthy" not in log
