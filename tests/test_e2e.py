@@ -10,26 +10,31 @@ Redis and Chromium; skips loudly without them.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
 import subprocess
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from .imagegen import TextImage
+from .e2e_client import (
+    CLIP_MODEL,
+    EMAIL,
+    PASSWORD,
+    metadata_search,
+    names_of,
+    sign_up_admin,
+    smart_search,
+    upload,
+    wait_for_jobs,
+)
 from .immich_native import ROOT, build_immich, node_env
-from .photos import photo_jpeg
 
 pytestmark = [pytest.mark.immich, pytest.mark.postgres]
 
-CLIP_MODEL = "cn-clip-ViT-B-16"
-EMAIL, PASSWORD = "admin@example.com", "admin-password"
 
 # The fixture library: name -> OCR lines (top to bottom); None is a photo without text.
 LIBRARY: dict[str, tuple[str, ...] | None] = {
@@ -79,12 +84,6 @@ HOSTILE = [
 ]
 
 
-def image_bytes(name: str, lines: tuple[str, ...] | None, index: int) -> bytes:
-    if lines is None:
-        return photo_jpeg(1440, 1080, 1, seed=index)
-    return TextImage(name, lines, size=(1000, 800), font_size=44).jpeg()
-
-
 @pytest.fixture(scope="module", params=["2.4.1", "3.1.0"])
 def stack(request, checkpoint_dir):
     for tool, package in (("redis-server", "redis-server"), ("chromium", "chromium")):
@@ -110,67 +109,11 @@ def stack(request, checkpoint_dir):
 @pytest.fixture(scope="module")
 def library(stack):
     """Admin signed up, models chosen, the library uploaded and every job finished: name -> asset id."""
-    assert stack.api("POST", "/auth/admin-sign-up", json={"email": EMAIL, "password": PASSWORD, "name": "Admin"}).ok
-    token = stack.api("POST", "/auth/login", json={"email": EMAIL, "password": PASSWORD}).json()["accessToken"]
-    # Past the first-run screens, as a user who has set up Immich would be.
-    assert stack.api("POST", "/system-metadata/admin-onboarding", token, json={"isOnboarded": True}).ok
-    assert stack.api("PUT", "/users/me/onboarding", token, json={"isOnboarded": True}).ok
-    config = stack.api("GET", "/system-config", token).json()
-    config["machineLearning"]["clip"]["modelName"] = CLIP_MODEL
-    config["machineLearning"]["ocr"]["modelName"] = "PP-OCRv5_mobile"
+    token, config = sign_up_admin(stack)
     assert config["machineLearning"]["hybridSearch"] == {"enabled": True, "clipWeight": 1, "ocrWeight": 1}
-    response = stack.api("PUT", "/system-config", token, json=config)
-    assert response.ok, response.text
-
-    ids = {}
-    base = datetime(2024, 5, 1, tzinfo=UTC)
-    for index, (name, lines) in enumerate(LIBRARY.items()):
-        taken = (base + timedelta(days=index)).isoformat()
-        response = stack.api(
-            "POST",
-            "/assets",
-            token,
-            files={"assetData": (f"{name}.jpg", io.BytesIO(image_bytes(name, lines, index)), "image/jpeg")},
-            data={"deviceAssetId": name, "deviceId": "e2e", "fileCreatedAt": taken, "fileModifiedAt": taken},
-        )
-        assert response.status_code == 201, response.text
-        ids[name] = response.json()["id"]
+    ids = upload(stack, token, LIBRARY, "e2e")
     wait_for_jobs(stack, token)
     return token, ids
-
-
-def wait_for_jobs(stack, token: str, timeout: float = 900) -> None:
-    deadline = time.monotonic() + timeout
-    idle_polls = 0
-    while time.monotonic() < deadline:
-        queues = stack.api("GET", "/jobs", token).json()
-        busy = {
-            name: q["jobCounts"]
-            for name, q in queues.items()
-            if q["jobCounts"]["active"] or q["jobCounts"]["waiting"] or q["jobCounts"]["delayed"]
-        }
-        idle_polls = 0 if busy else idle_polls + 1
-        if idle_polls >= 3:
-            return
-        time.sleep(1)
-    raise AssertionError(f"Immich's jobs did not finish: {busy}")
-
-
-def names_of(ids: dict[str, str], assets: list[dict]) -> list[str]:
-    by_id = {v: k for k, v in ids.items()}
-    return [by_id.get(asset["id"], asset["id"]) for asset in assets]
-
-
-def metadata_search(stack, token, **body) -> list[dict]:
-    response = stack.api("POST", "/search/metadata", token, json=body)
-    assert response.status_code == 200, response.text
-    return response.json()["assets"]["items"]
-
-
-def smart_search(stack, token, query: str) -> list[dict]:
-    response = stack.api("POST", "/search/smart", token, json={"query": query})
-    assert response.status_code == 200, response.text
-    return response.json()["assets"]["items"]
 
 
 def test_every_photo_with_text_has_its_ocr_document(stack, library):

@@ -10,18 +10,26 @@ Immich's lost a row, and Regenerate OCR / CLIP work on v3.1.0.
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
-from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 from psycopg import sql
 
 from .conftest import migrate
+from .e2e_client import (
+    CLIP_MODEL,
+    EMAIL,
+    PASSWORD,
+    metadata_search,
+    names_of,
+    sign_up_admin,
+    smart_search,
+    upload,
+    wait_for_jobs,
+)
 from .immich_native import ROOT, build_immich
-from .test_e2e import CLIP_MODEL, EMAIL, PASSWORD, image_bytes, metadata_search, names_of, smart_search, wait_for_jobs
 
 pytestmark = [pytest.mark.immich, pytest.mark.postgres]
 
@@ -78,25 +86,8 @@ def upgraded(builds, checkpoint_dir):
 
     stack = Stack(builds["2.4.1"], checkpoint_dir, CLIP_MODEL).start()
     try:
-        assert stack.api("POST", "/auth/admin-sign-up", json={"email": EMAIL, "password": PASSWORD, "name": "A"}).ok
-        token = stack.api("POST", "/auth/login", json={"email": EMAIL, "password": PASSWORD}).json()["accessToken"]
-        config = stack.api("GET", "/system-config", token).json()
-        config["machineLearning"]["clip"]["modelName"] = CLIP_MODEL
-        config["machineLearning"]["ocr"]["modelName"] = "PP-OCRv5_mobile"
-        assert stack.api("PUT", "/system-config", token, json=config).ok
-        ids = {}
-        base = datetime(2024, 5, 1, tzinfo=UTC)
-        for index, (name, lines) in enumerate(PHOTOS.items()):
-            taken = (base + timedelta(days=index)).isoformat()
-            response = stack.api(
-                "POST",
-                "/assets",
-                token,
-                files={"assetData": (f"{name}.jpg", io.BytesIO(image_bytes(name, lines, index)), "image/jpeg")},
-                data={"deviceAssetId": name, "deviceId": "upgrade", "fileCreatedAt": taken, "fileModifiedAt": taken},
-            )
-            assert response.status_code == 201, response.text
-            ids[name] = response.json()["id"]
+        token, _ = sign_up_admin(stack)
+        ids = upload(stack, token, PHOTOS, "upgrade")
         wait_for_jobs(stack, token)
         before = {
             "ocr": ocr_results(stack, token, ids),
