@@ -97,6 +97,20 @@ def write_build_data(target: Path, immich: Path) -> None:
     )
 
 
+def stop_groups(processes: list[subprocess.Popen], timeout: float = 20) -> None:
+    """Each process's whole group: TERM to all, then KILL to any still running after the timeout."""
+    for process in processes:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
 class Stack:
     def __init__(self, immich: Path, checkpoint_dir: Path, clip_model: str, ml_url_path: str = "") -> None:
         self.immich = immich
@@ -217,13 +231,8 @@ class Stack:
         """Stops Immich's server (its whole process group: workers and exiftool too), as `docker compose
         stop immich-server` does; the database, Redis, media and the sidecar stay."""
         process, self.immich_process = self.immich_process, None
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        if process is not None:
+            stop_groups([process])
 
     # --- API helpers ----------------------------------------------------------------------------
     def api(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
@@ -247,16 +256,7 @@ class Stack:
 
     # --- stop -----------------------------------------------------------------------------------
     def close(self) -> None:
-        for process in reversed(self.processes):
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-        for process in reversed(self.processes):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_groups(list(reversed(self.processes)))
         if self.faces is not None:
             self.faces.stop()
         if self.pg is not None:
