@@ -69,6 +69,44 @@ AS $$
   ON CONFLICT (asset_id) DO UPDATE SET body = excluded.body, tsv = excluded.tsv;
 $$;"""
 
+# One CJK run of a query: a dictionary word matches words; anything else matches its words or its
+# exact character sequence (bigram phrase).
+CJK_RUN_QUERY_SQL = """
+CREATE FUNCTION aio.cjk_run_query(run text, exact boolean) RETURNS tsquery LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET zhparser.multi_short = off
+SET zhparser.punctuation_ignore = on
+AS $$
+DECLARE
+  grams tsquery;
+  words tsquery;
+  tokens text[];
+BEGIN
+  IF char_length(run) = 1 THEN
+    RETURN (quote_literal(run) || ':AD')::tsquery;
+  END IF;
+  FOR i IN 1 .. char_length(run) - 1 LOOP
+    grams := CASE WHEN grams IS NULL THEN (quote_literal(substr(run, i, 2)) || ':D')::tsquery
+                  ELSE tsquery_phrase(grams, (quote_literal(substr(run, i, 2)) || ':D')::tsquery) END;
+  END LOOP;
+  IF aio.search_mode() <> 'zhparser' THEN
+    RETURN grams;
+  END IF;
+  SELECT array_agg(lexemes[1] ORDER BY ordinality) INTO tokens
+    FROM ts_debug('aio.zh', run) WITH ORDINALITY WHERE cardinality(lexemes) > 0;
+  IF tokens IS NULL THEN
+    RETURN grams;
+  END IF;
+  IF cardinality(tokens) = 1 AND tokens[1] = run THEN
+    RETURN (quote_literal(run) || ':A')::tsquery;  -- a dictionary word: words only, no bigram coincidences
+  END IF;
+  SELECT string_agg(quote_literal(t) || ':A', ' & ')::tsquery INTO words FROM unnest(tokens) AS t;
+  IF exact THEN
+    RETURN words && grams;
+  END IF;
+  RETURN words || grams;
+END
+$$;"""
+
 # One term of a query (a word, or a quoted phrase when exact): CJK runs and other runs, all required.
 TERM_QUERY_SQL = f"""CREATE OR REPLACE FUNCTION aio.term_query(term text, exact boolean) RETURNS tsquery
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -183,42 +221,7 @@ AS $$
 $$;
 
 {OCR_TSVECTOR_SQL}
--- One CJK run of a query: a dictionary word matches words; anything else matches its words or its
--- exact character sequence (bigram phrase).
-CREATE FUNCTION aio.cjk_run_query(run text, exact boolean) RETURNS tsquery LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET zhparser.multi_short = off
-SET zhparser.punctuation_ignore = on
-AS $$
-DECLARE
-  grams tsquery;
-  words tsquery;
-  tokens text[];
-BEGIN
-  IF char_length(run) = 1 THEN
-    RETURN (quote_literal(run) || ':AD')::tsquery;
-  END IF;
-  FOR i IN 1 .. char_length(run) - 1 LOOP
-    grams := CASE WHEN grams IS NULL THEN (quote_literal(substr(run, i, 2)) || ':D')::tsquery
-                  ELSE tsquery_phrase(grams, (quote_literal(substr(run, i, 2)) || ':D')::tsquery) END;
-  END LOOP;
-  IF aio.search_mode() <> 'zhparser' THEN
-    RETURN grams;
-  END IF;
-  SELECT array_agg(lexemes[1] ORDER BY ordinality) INTO tokens
-    FROM ts_debug('aio.zh', run) WITH ORDINALITY WHERE cardinality(lexemes) > 0;
-  IF tokens IS NULL THEN
-    RETURN grams;
-  END IF;
-  IF cardinality(tokens) = 1 AND tokens[1] = run THEN
-    RETURN (quote_literal(run) || ':A')::tsquery;  -- a dictionary word: words only, no bigram coincidences
-  END IF;
-  SELECT string_agg(quote_literal(t) || ':A', ' & ')::tsquery INTO words FROM unnest(tokens) AS t;
-  IF exact THEN
-    RETURN words && grams;
-  END IF;
-  RETURN words || grams;
-END
-$$;
+{CJK_RUN_QUERY_SQL}
 
 {TERM_QUERY_SQL}
 -- Any user input to a tsquery, never an error: words (all required), "quoted phrases", OR between

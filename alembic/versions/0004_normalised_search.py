@@ -107,6 +107,26 @@ def conversion_tables() -> tuple[dict[str, str], dict[str, str]]:
     return char_map, phrase_map
 
 
+# Also restored from here by the downgrade of the revision that replaces it.
+OCR_SEARCH_SQL = """
+-- Exact forms first: a document in the form the query was typed in (both plain, or both not) ranks 1.5
+-- times higher; one flag per document, so this costs nothing per row.
+CREATE OR REPLACE FUNCTION aio.ocr_search(q text)
+RETURNS TABLE (asset_id uuid, rank real)
+LANGUAGE sql STABLE PARALLEL RESTRICTED ROWS 100
+AS $$
+  SELECT d.asset_id, (CASE WHEN d.plain = typed.plain THEN 1.5 ELSE 1 END * aio.ocr_rank(d.tsv, query))::real
+  FROM aio.ocr_query(q) AS query,
+       -- OFFSET 0 keeps this sub-select from being pulled up into a per-row expression: once per query
+       (SELECT lower(coalesce(q, '')) = aio.normalize(coalesce(q, '')) AS plain OFFSET 0) AS typed,
+       aio.ocr_document AS d
+  WHERE numnode(query) > 0 AND d.tsv @@ query
+$$;
+COMMENT ON FUNCTION aio.ocr_search(text) IS
+  'OCR documents matching a user query (any input: words, "phrases", OR, -exclusions), normalised (Traditional '
+  'and Simplified, full-width, codes), with aio.ocr_rank, exact forms first';"""
+
+
 def _schema_sql(phrase_pattern: str) -> str:
     """Functions, the plain flag and the rebuilt refresh of the normalised form (the phrase pattern is data)."""
     seps, date = CODE_SEPARATORS, DATE_PATTERN
@@ -305,23 +325,7 @@ $$;
 -- ocr_query catches every error of user input in an exception block, a subtransaction: no parallel worker
 -- may run it.
 ALTER FUNCTION aio.ocr_query(text) PARALLEL RESTRICTED;
-
--- Exact forms first: a document in the form the query was typed in (both plain, or both not) ranks 1.5
--- times higher; one flag per document, so this costs nothing per row.
-CREATE OR REPLACE FUNCTION aio.ocr_search(q text)
-RETURNS TABLE (asset_id uuid, rank real)
-LANGUAGE sql STABLE PARALLEL RESTRICTED ROWS 100
-AS $$
-  SELECT d.asset_id, (CASE WHEN d.plain = typed.plain THEN 1.5 ELSE 1 END * aio.ocr_rank(d.tsv, query))::real
-  FROM aio.ocr_query(q) AS query,
-       -- OFFSET 0 keeps this sub-select from being pulled up into a per-row expression: once per query
-       (SELECT lower(coalesce(q, '')) = aio.normalize(coalesce(q, '')) AS plain OFFSET 0) AS typed,
-       aio.ocr_document AS d
-  WHERE numnode(query) > 0 AND d.tsv @@ query
-$$;
-COMMENT ON FUNCTION aio.ocr_search(text) IS
-  'OCR documents matching a user query (any input: words, "phrases", OR, -exclusions), normalised (Traditional '
-  'and Simplified, full-width, codes), with aio.ocr_rank, exact forms first';
+{OCR_SEARCH_SQL}
 
 -- Marks made on the normalised text (U+E000 opens, U+E001 closes) put onto the original text.
 CREATE OR REPLACE FUNCTION aio.transfer_marks(original text, marked text) RETURNS text
