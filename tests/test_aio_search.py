@@ -168,21 +168,37 @@ def test_fuzz_ocr_query_never_raises_and_keeps_words(corpus_db):
         assert "发票" in tsquery or "-" in query or "OR" in query or '"' in query, (query, tsquery)
 
 
-def test_ocr_search_ranks_by_ocr_rank_with_the_exact_form_bonus(corpus_db):
-    """aio.ocr_search, which the Immich patch joins, matches with aio.ocr_query and ranks by aio.ocr_rank, times
-    1.5 for a document in the form the query was typed in (both plain, or both not)."""
-    for query in [*QUERIES, '"华山医院"', "发票 -增值税", "医院 OR 公园", "!!!", "", "圖書館", "ＳＦ１２３４"]:
+def test_ocr_search_returns_every_match_ranked_by_the_key_word_or_the_whole_query(corpus_db):
+    """aio.ocr_search, which the Immich patch joins, returns every match of aio.ocr_query. It ranks by aio.ocr_rank
+    of the query's key word where it has one (read from that word's ordered list), of the whole query otherwise,
+    times 1.5 for a document in the form the query was typed in (both plain, or both not). Where the list is read
+    for a query not typed plain, every rank is 1.5 times higher: the order is the same."""
+    keyed = 0
+    extra = ['"华山医院"', "发票 -增值税", "医院 OR 公园", "!!!", "", "圖書館", "ＳＦ１２３４", "發票 醫院"]
+    for query in [*QUERIES, *extra]:
+        key_word, typed_plain = corpus_db.execute(
+            "SELECT (aio.search_plan(%s)).key_word, (aio.search_plan(%s)).typed_plain", (query, query)
+        ).fetchone()
+        ranked_by = (
+            "aio.ocr_query(%s)"
+            if key_word is None  # the key word as a word where the document has it so, else as characters
+            else "(quote_literal(%s) || CASE WHEN d.tsv @@ (quote_literal(%s) || ':A')::tsquery "
+            "THEN ':A' ELSE ':D' END)::tsquery"
+        )
         rows = corpus_db.execute(
-            "SELECT s.rank, aio.ocr_rank(d.tsv, aio.ocr_query(%s)), d.plain = (lower(%s) = aio.normalize(%s)) "
+            f"SELECT s.rank, aio.ocr_rank(d.tsv, {ranked_by}), d.plain = (lower(%s) = aio.normalize(%s)) "
             "FROM aio.ocr_search(%s) s JOIN aio.ocr_document d USING (asset_id)",
-            (query, query, query, query),
+            ((query,) if key_word is None else (key_word, key_word)) + (query, query, query),
         ).fetchall()
         matching = corpus_db.execute(
             "SELECT count(*) FROM aio.ocr_document WHERE tsv @@ aio.ocr_query(%s)", (query,)
         ).fetchone()[0]
         assert len(rows) == matching, query
-        for rank, word_rank, same_form in rows:
-            assert rank == pytest.approx(word_rank * (1.5 if same_form else 1), rel=1e-5), query
+        scale = 1.5 if key_word is not None and not typed_plain else 1
+        for rank, expected, same_form in rows:
+            assert rank == pytest.approx(expected * (1.5 if same_form else 1) * scale, rel=1e-5), query
+        keyed += key_word is not None
+    assert keyed >= len(QUERIES) // 2  # most of these read a list: the test covers both paths
 
 
 def test_plain_flags_the_documents_in_the_searchable_form(corpus_db):

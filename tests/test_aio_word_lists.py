@@ -1,0 +1,233 @@
+"""Revision 0005: ordered word lists. Which word a query reads (aio.key_word), that the lists follow every change
+of the documents, that a search reads only the top of a list, and that it returns the order of ranking every
+match."""
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from .aio_helpers import insert_ocr
+from .conftest import ZHPARSER_SKIP, migrate, zhparser_available
+from .search_corpus import DOCUMENTS
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.zhparser,
+    pytest.mark.skipif(not zhparser_available(), reason=ZHPARSER_SKIP),
+]
+
+# Traditional and full-width lines beside the corpus's Simplified ones: documents that are not plain.
+NOT_PLAIN = [
+    "上海增值稅專用發票",
+    "復旦大學附屬華山醫院",
+    "世紀公園 Century Park",
+    "電影票 票價 45元",
+    "ＳＦ１２３４５６７８９０",
+]
+LINES = [line for lines in DOCUMENTS.values() for line in lines] + NOT_PLAIN * 3
+# The list is read from the top: what Immich asks for, the first page joined to the assets, best first.
+FIRST_PAGE = (
+    'SELECT a.id FROM asset a JOIN aio.ocr_search(%(q)s) m ON m.asset_id = a.id WHERE a."deletedAt" IS NULL '
+    'ORDER BY m.rank DESC, a."fileCreatedAt" DESC LIMIT %(n)s'
+)
+# The same page from every match ranked, as the search did before the lists: ranked by the key word (as a
+# word, or else as characters) or the whole query, exact forms x1.5.
+EVERY_MATCH_RANKED = """
+SELECT a.id FROM asset a JOIN (
+  SELECT d.asset_id,
+         (CASE WHEN d.plain = (lower(%(q)s) = aio.normalize(%(q)s)) THEN 1.5 ELSE 1 END
+          * aio.ocr_rank(d.tsv, coalesce(key || CASE WHEN d.tsv @@ (key || ':A')::tsquery THEN ':A' ELSE ':D' END,
+                                         aio.ocr_query(%(q)s)::text)::tsquery))::real AS rank
+  FROM aio.ocr_document d, quote_literal((aio.search_plan(%(q)s)).key_word) AS key
+  WHERE d.tsv @@ aio.ocr_query(%(q)s)
+) m ON m.asset_id = a.id WHERE a."deletedAt" IS NULL ORDER BY m.rank DESC, a."fileCreatedAt" DESC LIMIT %(n)s
+"""
+# aio.ocr_word as the documents say it should be.
+WORDS_DIFFER = """
+SELECT count(*) FROM (
+  (SELECT word, asset_id, plain, rank FROM aio.ocr_word
+   EXCEPT ALL SELECT r.word, d.asset_id, d.plain, r.rank FROM aio.ocr_document d, aio.ocr_word_rows(d.tsv, d.plain) r)
+  UNION ALL
+  (SELECT r.word, d.asset_id, d.plain, r.rank FROM aio.ocr_document d, aio.ocr_word_rows(d.tsv, d.plain) r
+   EXCEPT ALL SELECT word, asset_id, plain, rank FROM aio.ocr_word)
+) differences
+"""
+
+
+def load_library(conn, count: int, seed: int = 3) -> None:
+    """`count` photos of 3-8 lines each, in one statement, as a back-fill or a bulk import writes them."""
+    rng = random.Random(seed)
+    assets, boxes = [], []
+    for number in range(count):
+        ident = f"00000000-0000-4000-8000-{number:012d}"
+        assets.append((ident, datetime(2020, 1, 1, tzinfo=UTC) + timedelta(minutes=number * 7)))
+        for index, line in enumerate(rng.sample(LINES, rng.randint(3, 8))):
+            top = 0.05 + index * 0.1
+            boxes.append((ident, 0.1, top, 0.9, top, 0.9, top + 0.06, 0.1, top + 0.06, 0.9, 0.95, line))
+    with conn.cursor() as cur:
+        with cur.copy('COPY asset (id, "fileCreatedAt") FROM STDIN') as copy:
+            for row in assets:
+                copy.write_row(row)
+        with cur.copy(
+            'COPY asset_ocr ("assetId", x1, y1, x2, y2, x3, y3, x4, y4, "boxScore", "textScore", text) FROM STDIN'
+        ) as copy:
+            for row in boxes:
+                copy.write_row(row)
+    conn.execute("VACUUM (ANALYZE)")  # as autovacuum does soon after a bulk load
+
+
+@pytest.fixture(scope="module")
+def library(pg_cluster):
+    url = pg_cluster.create_database("word_lists")
+    with psycopg.connect(url, autocommit=True) as conn:
+        from pathlib import Path
+
+        conn.execute((Path(__file__).parent / "immich_schema.sql").read_text())
+    assert migrate(url, "upgrade") == 0
+    conn = psycopg.connect(url, autocommit=True)
+    load_library(conn, 3000)
+    yield conn
+    conn.close()
+
+
+def key_word(conn, query: str) -> str | None:
+    return conn.execute("SELECT (aio.search_plan(%s)).key_word", (query,)).fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    "query, keys",
+    [
+        ("发票", {"发票"}),  # one word: its own list
+        ("發票", {"发票"}),  # typed Traditional: the searchable form's list
+        ("华山医院", {"华山医院"}),  # a dictionary word
+        ("增值税发票", {"发票"}),  # 增值税 & 发票, or the characters in a row: only 发票 is in both
+        ("发票 医院", {"发票", "医院"}),  # both required: the rarer
+        ('"上海南站"', {"上海", "南站", "海南"}),  # 上海 南站 in a row, or its characters: all three are needed
+        ("医院 OR 公园", {None}),  # no word in every match
+        ("发票 -增值税", {None}),  # exclusions: the list cannot tell
+        ("拿铁", {"拿铁"}),  # no dictionary word: the characters in a row, listed as a bigram
+        ("票", {None}),  # one character
+        ("SF1234567890", {None}),  # a code
+        ("!!!", {None}),
+        ("", {None}),
+    ],
+)
+def test_key_word_is_the_rarest_word_every_match_contains(library, query, keys):
+    found = key_word(library, query)
+    assert found in keys
+    if found is None:
+        return
+    count = "SELECT count(*) FROM aio.ocr_document WHERE tsv @@ (quote_literal(%s))::tsquery"
+    assert all(
+        library.execute(count, (found,)).fetchone()[0] <= library.execute(count, (k,)).fetchone()[0] for k in keys
+    )
+    matches = library.execute("SELECT count(*) FROM aio.ocr_document WHERE tsv @@ aio.ocr_query(%s)", (query,))
+    in_list = library.execute(
+        "SELECT count(*) FROM aio.ocr_word w WHERE w.word = %s "
+        "AND w.asset_id IN (SELECT asset_id FROM aio.ocr_document WHERE tsv @@ aio.ocr_query(%s))",
+        (found, query),
+    )
+    expected = matches.fetchone()[0]
+    assert expected > 0 and in_list.fetchone()[0] == expected  # the list holds every match
+
+
+def test_key_word_needs_zhparser_words(immich_db):
+    """In the degraded mode documents hold no words: every query ranks every match."""
+    assert migrate(immich_db, "upgrade", mode="degraded") == 0
+    with psycopg.connect(immich_db, autocommit=True) as conn:
+        insert_ocr(conn, "invoice", ["上海增值税专用发票"])
+        assert key_word(conn, "发票") is None
+        assert conn.execute("SELECT count(*) FROM aio.ocr_search('发票')").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["发票", "医院", "公园", "票价", "火车票", "發票", "華山醫院", "增值税发票", "世纪公园", "请保持安静", "拿铁"],
+)
+def test_first_page_is_the_order_of_every_match_ranked(library, query):
+    for size in (1, 20, 500):
+        params = {"q": query, "n": size}
+        page = library.execute(FIRST_PAGE, params).fetchall()
+        assert page and page == library.execute(EVERY_MATCH_RANKED, params).fetchall(), (query, size)
+
+
+def plan_nodes(conn, query: str, size: int) -> list[dict]:
+    plan = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + FIRST_PAGE, {"q": query, "n": size}).fetchone()[0]
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    nodes, pending = [], [plan[0]["Plan"]]
+    while pending:
+        node = pending.pop()
+        nodes.append(node)
+        pending.extend(node.get("Plans", []))
+    return nodes
+
+
+@pytest.mark.parametrize("query", ["发票", "發票", "增值税发票"])
+def test_a_search_reads_only_the_top_of_the_list(library, query):
+    matches = library.execute(
+        "SELECT count(*) FROM aio.ocr_document WHERE tsv @@ aio.ocr_query(%s)", (query,)
+    ).fetchone()
+    assert matches[0] > 300
+    nodes = plan_nodes(library, query, 20)
+    lists = [n for n in nodes if n.get("Relation Name") == "ocr_word" and n["Actual Loops"] > 0]
+    assert lists and sum(n["Actual Rows"] for n in lists) < matches[0] / 3, lists
+    # nothing scans the documents to rank them: they are only looked up, one per row read
+    assert not [n for n in nodes if n["Node Type"] == "Bitmap Heap Scan" and n["Actual Loops"] > 0]
+
+
+def test_a_query_without_a_key_word_ranks_every_match(library):
+    query = "医院 OR 公园"
+    matches = library.execute("SELECT count(*) FROM aio.ocr_document WHERE tsv @@ aio.ocr_query(%s)", (query,))
+    nodes = plan_nodes(library, query, 20)
+    scans = [n for n in nodes if n.get("Relation Name") == "ocr_document" and n["Actual Loops"] > 0]
+    assert scans and max(n["Actual Rows"] for n in scans) == matches.fetchone()[0] > 20
+    assert sum(n["Actual Rows"] for n in nodes if n.get("Relation Name") == "ocr_word") == 0  # no list has ''
+
+
+def test_the_lists_follow_every_change_of_the_documents(library):
+    assert library.execute(WORDS_DIFFER).fetchone()[0] == 0
+    assert library.execute("SELECT count(*) FROM aio.ocr_word").fetchone()[0] > 10000
+    ident = insert_ocr(library, "lists-new", ["今日菜单 宫保鸡丁"])
+    assert library.execute("SELECT count(*) FROM aio.ocr_word WHERE asset_id = %s", (ident,)).fetchone()[0] > 2
+    # Immich's OCR job again: the boxes replaced, the text now Traditional (the plain flag changes too)
+    library.execute('DELETE FROM asset_ocr WHERE "assetId" = %s', (ident,))
+    insert_ocr(library, "lists-new", ["今日菜單 宮保雞丁 上海南站"])
+    library.execute("UPDATE asset_ocr SET text = text || ' 发票' WHERE \"assetId\" = %s", (ident,))
+    assert library.execute(WORDS_DIFFER).fetchone()[0] == 0
+    assert library.execute(
+        "SELECT count(*) FROM aio.ocr_word WHERE word = '南站' AND asset_id = %s", (ident,)
+    ).fetchone()
+    # an asset deleted: the cascade removes its document, the trigger its words
+    library.execute("DELETE FROM asset WHERE id = %s", (ident,))
+    assert library.execute("SELECT count(*) FROM aio.ocr_word WHERE asset_id = %s", (ident,)).fetchone()[0] == 0
+    assert library.execute(WORDS_DIFFER).fetchone()[0] == 0
+
+
+def test_truncating_the_documents_empties_the_lists(immich_db):
+    assert migrate(immich_db, "upgrade") == 0
+    with psycopg.connect(immich_db, autocommit=True) as conn:
+        insert_ocr(conn, "invoice", ["上海增值税专用发票"])
+        assert conn.execute("SELECT count(*) FROM aio.ocr_word").fetchone()[0] > 0
+        conn.execute("TRUNCATE asset_ocr")
+        assert conn.execute("SELECT count(*) FROM aio.ocr_word").fetchone()[0] == 0
+
+
+def test_upgrade_lists_an_existing_library_and_downgrade_removes_the_lists(immich_db):
+    with psycopg.connect(immich_db, autocommit=True) as conn:
+        assert migrate(immich_db, "upgrade", "0004_normalised_search") == 0
+        load_library(conn, 200)
+        before = conn.execute(FIRST_PAGE, {"q": "医院 OR 公园", "n": 50}).fetchall()
+        assert migrate(immich_db, "upgrade") == 0
+        assert conn.execute(WORDS_DIFFER).fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM aio.ocr_word").fetchone()[0] > 1000
+        assert conn.execute(FIRST_PAGE, {"q": "医院 OR 公园", "n": 50}).fetchall() == before
+        assert migrate(immich_db, "downgrade", "0004_normalised_search") == 0
+        assert conn.execute("SELECT to_regclass('aio.ocr_word')").fetchone()[0] is None
+        assert conn.execute("SELECT to_regtype('aio.search_plan')").fetchone()[0] is None
+        assert conn.execute(FIRST_PAGE, {"q": "医院 OR 公园", "n": 50}).fetchall() == before
+        single = conn.execute(FIRST_PAGE, {"q": "发票", "n": 50}).fetchall()
+        assert migrate(immich_db, "upgrade") == 0
+        assert conn.execute(FIRST_PAGE, {"q": "发票", "n": 50}).fetchall() == single
