@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from .aio_helpers import insert_ocr
 from .conftest import ZHPARSER_SKIP, migrate, zhparser_available
@@ -231,3 +232,32 @@ def test_upgrade_lists_an_existing_library_and_downgrade_removes_the_lists(immic
         single = conn.execute(FIRST_PAGE, {"q": "发票", "n": 50}).fetchall()
         assert migrate(immich_db, "upgrade") == 0
         assert conn.execute(FIRST_PAGE, {"q": "发票", "n": 50}).fetchall() == single
+
+
+def test_a_prepared_search_keeps_planning_each_query(library):
+    """Immich's driver prepares its statements. PostgreSQL may then switch to one generic plan, in which the key
+    word is unknown and the query is parsed again for every row. It does so only when the generic plan looks
+    cheaper than the custom ones: aio.search_plan's cost keeps it far above the dearest of them."""
+    page = FIRST_PAGE.replace("%(q)s", "$1").replace("%(n)s", "$2")
+    library.execute(f"PREPARE page(text, int) AS {page}")
+
+    def cost(mode: str, query: str) -> float:
+        library.execute(f"SET plan_cache_mode = {mode}")
+        plan = library.execute(
+            sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE page({}, 20)").format(sql.Literal(query))  # no parameters here
+        ).fetchone()[0]
+        return (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]["Total Cost"]
+
+    try:
+        queries = ["医院 OR 公园 OR 发票 OR 上海", "SF1234567890", "发票 -增值税", "票", "发票", "增值税发票", "發票"]
+        dearest = max(cost("force_custom_plan", query) for query in queries)
+        assert cost("force_generic_plan", "发票") > 3 * dearest
+        library.execute("SET plan_cache_mode = auto")
+        counts = "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'page'"
+        generic, custom = library.execute(counts).fetchone()
+        for query in queries * 2:
+            library.execute(sql.SQL("EXECUTE page({}, 20)").format(sql.Literal(query)))
+        assert library.execute(counts).fetchone() == (generic, custom + 2 * len(queries))
+    finally:
+        library.execute("RESET plan_cache_mode")
+        library.execute("DEALLOCATE page")

@@ -1,0 +1,40 @@
+// Times the patched Immich server's own SearchRepository against a database (scripts/bench_hybrid_search.py):
+//   DB_URL=... node bench_hybrid_search.cjs <built server dir> '<json: queries, embeddings, userIds, repeats>'
+// prints, per method, every call's milliseconds: hybrid (CLIP + OCR fused, the first page of 100) and
+// smart (CLIP alone, the same page) for comparison.
+const path = require('node:path');
+const serverDir = process.argv[2];
+require(path.join(serverDir, 'node_modules/reflect-metadata'));
+const { Kysely } = require(path.join(serverDir, 'node_modules/kysely'));
+const { getKyselyConfig } = require(path.join(serverDir, 'dist/utils/database'));
+const { SearchRepository } = require(path.join(serverDir, 'dist/repositories/search.repository'));
+
+(async () => {
+  const db = new Kysely(getKyselyConfig({ connectionType: 'url', url: process.env.DB_URL }));
+  const repo = new SearchRepository(db);
+  const input = JSON.parse(process.argv[3]);
+  const page = { page: 1, size: 100 };
+  const times = { hybrid: [], smart: [] };
+  const counts = {};
+  const time = async (name, call) => {
+    const started = process.hrtime.bigint();
+    const result = await call();
+    times[name].push(Number(process.hrtime.bigint() - started) / 1e6);
+    return result.items.length;
+  };
+  for (let round = 0; round < input.repeats; round++) {
+    for (const [index, query] of input.queries.entries()) {
+      const embedding = input.embeddings[index % input.embeddings.length];
+      const base = { embedding, userIds: input.userIds };
+      counts[query] = await time('hybrid', () =>
+        repo.searchHybrid(page, { ...base, hybridQuery: query, clipWeight: 1, ocrWeight: 1 }),
+      );
+      await time('smart', () => repo.searchSmart(page, base));
+    }
+  }
+  console.log(JSON.stringify({ times, counts }));
+  await db.destroy();
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
