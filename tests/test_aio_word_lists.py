@@ -180,7 +180,7 @@ def test_a_search_reads_only_the_top_of_the_list(library, query):
 
 
 def test_a_query_without_a_key_word_ranks_every_match(library):
-    query = "医院 OR 公园"
+    query = "发票 -增值税"
     matches = library.execute("SELECT count(*) FROM aio.ocr_document WHERE tsv @@ aio.ocr_query(%s)", (query,))
     nodes = plan_nodes(library, query, 20)
     scans = [n for n in nodes if n.get("Relation Name") == "ocr_document" and n["Actual Loops"] > 0]
@@ -261,3 +261,12 @@ def test_a_prepared_search_keeps_planning_each_query(library):
     finally:
         library.execute("RESET plan_cache_mode")
         library.execute("DEALLOCATE page")
+
+
+def test_words_joined_by_or_sum_their_lists_without_reading_the_documents(library):
+    query = "医院 OR 公园 OR 发票"
+    assert library.execute("SELECT (aio.search_plan(%s)).or_words", (query,)).fetchone()[0] == ["医院", "公园", "发票"]
+    nodes = plan_nodes(library, query, 20)
+    assert not [n for n in nodes if n.get("Relation Name") == "ocr_document" and n["Actual Rows"] > 0]
+    for mixed in ["医院 OR 拿铁", "医院 OR SF1234567890", "医院 OR 公园 -发票"]:  # not listed words alone: no sum
+        assert library.execute("SELECT (aio.search_plan(%s)).or_words", (mixed,)).fetchone()[0] is None

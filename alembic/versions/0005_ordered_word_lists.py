@@ -22,8 +22,10 @@ word, so the character safety net's matches are in the list too.
   whole query ordered these before.
 - Two characters that are no dictionary word (拿铁): only the characters in a row match now. zhparser
   splits such a run into single characters, and a document with 拿 and 铁 anywhere used to match too.
-- Queries with no such word (codes, single characters, words joined by OR, exclusions, the degraded
-  mode): every match is ranked, as before.
+- Listed words joined by OR (发票 OR 收据): no word is in every match; the ranks of the words are summed
+  from their lists (the old rank exactly: cover density of an OR of single words is the sum of theirs).
+- Queries with no such word (codes, single characters, exclusions, the degraded mode): every match is
+  ranked, as before.
 
 Triggers on aio.ocr_document keep aio.ocr_word, so every path that changes a document keeps it too:
 Immich's OCR job, the cascade from a deleted asset, a rebuild. A row is found again for deletion by
@@ -193,10 +195,11 @@ BEGIN
 END
 $$;
 
-CREATE TYPE aio.search_plan AS (query tsquery, key_word text, key_filter text, typed_plain boolean);
+CREATE TYPE aio.search_plan AS (query tsquery, key_word text, key_filter text, or_words text[], typed_plain boolean);
 
 -- A query parsed, with the list to read. key_filter says which of the key word's rows match the whole
 -- query: 'words' (those listed as a word), 'listed' (all), or 'check' (each document is checked).
+-- or_words: the words of a query that is listed words joined by OR (发票 OR 收据), which has no key word.
 -- IMMUTABLE so that the planner computes it once, while planning, and sees the key word as a constant
 -- with its statistics (how long its list is). It depends on the query text and on what the migrations
 -- fixed (the normalisation tables, the dictionary). Only which of several key words is chosen follows the
@@ -223,6 +226,13 @@ BEGIN
   plan.key_filter := CASE WHEN plan.query::text = key || ':A' THEN 'words'
                           WHEN plan.query::text IN (key, key || ':D', key || ':AD') THEN 'listed'
                           ELSE 'check' END;
+  IF plan.key_word IS NULL AND plan.query::text ~ '^''[^'']+'':A( \| ''[^'']+'':A)+$' THEN
+    SELECT array_agg(substr(t, 2, char_length(t) - 4)) INTO plan.or_words
+      FROM regexp_split_to_table(plan.query::text, ' \| ') AS t;
+    IF EXISTS (SELECT 1 FROM unnest(plan.or_words) AS w WHERE w !~ '{CHINESE_WORD}') THEN
+      plan.or_words := NULL;
+    END IF;
+  END IF;
   plan.typed_plain := lower(coalesce(q, '')) = aio.normalize(coalesce(q, ''));
   PERFORM set_config('aio.search_plan', tag || ' ' || plan::text, true);
   RETURN plan;
@@ -243,7 +253,9 @@ $$;
 -- 1. the key word's list, for a query typed plain;
 -- 2. and 3. the same list in two parts, for a query typed otherwise: plain documents as listed, the
 --    others x2.25 (exact forms x1.5 relative to them, every rank x1.5);
--- 4. no key word: every match ranked.
+-- 4. no key word: every match ranked;
+-- 5. listed words joined by OR: the sum of their ranks from their lists (cover density of an OR of
+--    single words is the sum of theirs), without reading the documents.
 -- Plain selects under a UNION ALL with the conditions outside, and the key word compared with `word` in
 -- every branch, so that the planner reads a list in its index order and Immich's LIMIT stops the read.
 CREATE OR REPLACE FUNCTION aio.ocr_search(q text)
@@ -263,15 +275,27 @@ AS $$
             * aio.ocr_rank(d.tsv, (aio.search_plan(q)).query))::real,
            '', d.plain, false, d.tsv
     FROM aio.ocr_document AS d
+    UNION ALL
+    SELECT 5, o.asset_id, o.rank, '', NULL, NULL, NULL
+    FROM (
+      SELECT w.asset_id,
+             sum(CASE WHEN (aio.search_plan(q)).typed_plain THEN w.rank
+                      WHEN w.plain THEN w.rank / 1.5 ELSE w.rank * 1.5 END)::real AS rank
+      FROM aio.ocr_word AS w
+      WHERE w.word = ANY ((aio.search_plan(q)).or_words) AND w.is_word
+      GROUP BY w.asset_id
+    ) AS o
   ) AS u
   WHERE u.word = coalesce((aio.search_plan(q)).key_word, '')
     AND CASE u.branch
           WHEN 1 THEN (aio.search_plan(q)).typed_plain
           WHEN 2 THEN NOT (aio.search_plan(q)).typed_plain AND u.plain
           WHEN 3 THEN NOT (aio.search_plan(q)).typed_plain AND NOT u.plain
-          ELSE numnode((aio.search_plan(q)).query) > 0 AND u.tsv @@ (aio.search_plan(q)).query
+          WHEN 4 THEN (aio.search_plan(q)).or_words IS NULL AND numnode((aio.search_plan(q)).query) > 0
+                      AND u.tsv @@ (aio.search_plan(q)).query
+          ELSE (aio.search_plan(q)).or_words IS NOT NULL
         END
-    AND CASE WHEN u.branch = 4 THEN true
+    AND CASE WHEN u.branch >= 4 THEN true
              WHEN (aio.search_plan(q)).key_filter = 'words' THEN u.is_word
              WHEN (aio.search_plan(q)).key_filter = 'listed' THEN true
              ELSE aio.ocr_document_matches(u.asset_id, (aio.search_plan(q)).query) END
