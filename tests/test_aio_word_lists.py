@@ -5,6 +5,7 @@ match."""
 import json
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -55,11 +56,13 @@ FROM aio.ocr_document d WHERE d.tsv @@ aio.ocr_query(%(q)s)
 # aio.ocr_word as the documents say it should be.
 WORDS_DIFFER = """
 SELECT count(*) FROM (
-  (SELECT word, asset_id, plain, rank FROM aio.ocr_word
-   EXCEPT ALL SELECT r.word, d.asset_id, d.plain, r.rank FROM aio.ocr_document d, aio.ocr_word_rows(d.tsv, d.plain) r)
+  (SELECT word, asset_id, plain, is_word, rank FROM aio.ocr_word
+   EXCEPT ALL
+   SELECT r.word, d.asset_id, d.plain, r.is_word, r.rank FROM aio.ocr_document d, aio.ocr_word_rows(d.tsv, d.plain) r)
   UNION ALL
-  (SELECT r.word, d.asset_id, d.plain, r.rank FROM aio.ocr_document d, aio.ocr_word_rows(d.tsv, d.plain) r
-   EXCEPT ALL SELECT word, asset_id, plain, rank FROM aio.ocr_word)
+  (SELECT r.word, d.asset_id, d.plain, r.is_word, r.rank FROM aio.ocr_document d, aio.ocr_word_rows(d.tsv, d.plain) r
+   EXCEPT ALL
+   SELECT word, asset_id, plain, is_word, rank FROM aio.ocr_word)
 ) differences
 """
 
@@ -90,8 +93,6 @@ def load_library(conn, count: int, seed: int = 3) -> None:
 def library(pg_cluster):
     url = pg_cluster.create_database("word_lists")
     with psycopg.connect(url, autocommit=True) as conn:
-        from pathlib import Path
-
         conn.execute((Path(__file__).parent / "immich_schema.sql").read_text())
     assert migrate(url, "upgrade") == 0
     conn = psycopg.connect(url, autocommit=True)
