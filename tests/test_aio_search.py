@@ -154,7 +154,8 @@ HOSTILE = [
 
 @pytest.mark.parametrize("query", HOSTILE)
 def test_hostile_input_never_raises(corpus_db, query):
-    corpus_db.execute("SELECT count(*) FROM aio.ocr_document d WHERE d.tsv @@ aio.ocr_query(%s)", (query,)).fetchone()
+    matching = corpus_db.execute("SELECT count(*) FROM aio.ocr_document d WHERE d.tsv @@ aio.ocr_query(%s)", (query,))
+    assert corpus_db.execute("SELECT count(*) FROM aio.ocr_search(%s)", (query,)).fetchone() == matching.fetchone()
 
 
 def test_fuzz_ocr_query_never_raises_and_keeps_words(corpus_db):
@@ -163,6 +164,7 @@ def test_fuzz_ocr_query_never_raises_and_keeps_words(corpus_db):
     for _ in range(400):
         query = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         corpus_db.execute("SELECT aio.ocr_query(%s)", (query,)).fetchone()
+        corpus_db.execute("SELECT asset_id FROM aio.ocr_search(%s) ORDER BY rank DESC LIMIT 10", (query,)).fetchall()
         # A word among the noise still counts: the catch-all in ocr_query must not be what kept us safe.
         tsquery = corpus_db.execute("SELECT aio.ocr_query(%s)::text", (query + " 发票",)).fetchone()[0]
         assert "发票" in tsquery or "-" in query or "OR" in query or '"' in query, (query, tsquery)

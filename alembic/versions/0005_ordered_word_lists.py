@@ -192,6 +192,9 @@ BEGIN
     END IF;
   END LOOP;
   RETURN best;
+EXCEPTION WHEN OTHERS THEN
+  -- never raises on user input (aio.ocr_query's contract): without a key word every match is ranked
+  RETURN NULL;
 END
 $$;
 
