@@ -14,7 +14,7 @@ const { SearchRepository } = require(path.join(serverDir, 'dist/repositories/sea
   const repo = new SearchRepository(db);
   const input = JSON.parse(process.argv[3]);
   const page = { page: 1, size: 100 };
-  const times = { hybrid: [], smart: [] };
+  const times = { hybrid: [], smart: [], ocr: [] };
   const counts = {};
   const time = async (name, call) => {
     const started = process.hrtime.bigint();
@@ -30,6 +30,9 @@ const { SearchRepository } = require(path.join(serverDir, 'dist/repositories/sea
         repo.searchHybrid(page, { ...base, hybridQuery: query, clipWeight: 1, ocrWeight: 1 }),
       );
       await time('smart', () => repo.searchSmart(page, base));
+      await time('ocr', () =>
+        repo.searchMetadata(page, { ocr: query, ocrEngine: 'aio', userIds: input.userIds, orderDirection: 'desc' }),
+      );
     }
   }
   console.log(JSON.stringify({ times, counts }));
