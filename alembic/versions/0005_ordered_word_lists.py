@@ -23,7 +23,8 @@ word, so the character safety net's matches are in the list too.
 - Two characters that are no dictionary word (拿铁): only the characters in a row match now. zhparser
   splits such a run into single characters, and a document with 拿 and 铁 anywhere used to match too.
 - Listed words joined by OR (发票 OR 收据): no word is in every match; the ranks of the words are summed
-  from their lists (the old rank exactly: cover density of an OR of single words is the sum of theirs).
+  from their lists (the old rank, up to float rounding: cover density of an OR of single words is the
+  sum of theirs).
 - Queries with no such word (codes, single characters, exclusions, the degraded mode): every match is
   ranked, as before.
 
