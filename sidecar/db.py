@@ -37,6 +37,17 @@ def alembic_config(url: str | None = None):
     return config
 
 
+def earlier_revision(path: Path):
+    """An earlier Alembic revision's module, for the definitions a later downgrade restores (revision files
+    are not importable by name: they start with a digit)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"aio_revision_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_db_command(action: str, revision: str | None = None, url: str | None = None) -> int:
     from alembic import command
 

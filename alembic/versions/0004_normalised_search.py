@@ -29,13 +29,13 @@ functions of 0003 and rebuilds the documents in their form.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import sys
 from pathlib import Path
 
 from alembic import op
+from sidecar.db import earlier_revision
 
 revision = "0004_normalised_search"
 down_revision = "0003_ocr_snippet_lines"
@@ -51,15 +51,6 @@ BATCH = int(os.environ.get("AIO_REBUILD_BATCH", "2000"))  # documents rebuilt pe
 CODE_SEPARATORS = "·・./:,_-"
 # A date with any of the usual separators: 2024年3月5日, 2024-03-05, 2024.3.5, 2024/03/05.
 DATE_PATTERN = r"(?<![0-9])([12][0-9]{3}) *[-./年] *([01]?[0-9]) *[-./月] *([0-3]?[0-9])日?(?![0-9])"
-
-
-def _sibling(name: str):
-    """An earlier revision's module, for the definitions its downgrade restores."""
-    path = Path(__file__).with_name(name)
-    spec = importlib.util.spec_from_file_location(f"aio_revision_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def conversion_tables() -> tuple[dict[str, str], dict[str, str]]:
@@ -457,9 +448,9 @@ def downgrade() -> None:
     bind = op.get_bind()
     if _form(bind) != "1":
         first, search, snippet = (
-            _sibling("0001_ocr_search.py"),
-            _sibling("0002_ocr_search_function.py"),
-            _sibling("0003_ocr_snippet_lines.py"),
+            earlier_revision(Path(__file__).with_name("0001_ocr_search.py")),
+            earlier_revision(Path(__file__).with_name("0002_ocr_search_function.py")),
+            earlier_revision(Path(__file__).with_name("0003_ocr_snippet_lines.py")),
         )
         for sql in (
             first.OCR_TSVECTOR_SQL,

@@ -36,10 +36,10 @@ is needed.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from alembic import op
+from sidecar.db import earlier_revision
 
 revision = "0005_ordered_word_lists"
 down_revision = "0004_normalised_search"
@@ -47,20 +47,11 @@ branch_labels = None
 depends_on = None
 
 
-def _sibling(name: str):
-    """An earlier revision's module, for the definitions its downgrade restores."""
-    path = Path(__file__).with_name(name)
-    spec = importlib.util.spec_from_file_location(f"aio_revision_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-PREVIOUS = _sibling("0004_normalised_search.py")
-FIRST = _sibling("0001_ocr_search.py")
+PREVIOUS = earlier_revision(Path(__file__).with_name("0004_normalised_search.py"))
+FIRST = earlier_revision(Path(__file__).with_name("0001_ocr_search.py"))
 CHINESE_WORD = f"^[{PREVIOUS.CJK}]{{2,}}$"  # the words listed: CJK only, two characters or more
 
-SCHEMA_SQL = rf"""
+CJK_RUN_QUERY_SQL = r"""
 -- As in 0001, except that a run zhparser splits into single characters only (no dictionary word of
 -- two characters or more: 拿铁) matches as the characters in a row, not as characters anywhere.
 CREATE OR REPLACE FUNCTION aio.cjk_run_query(run text, exact boolean) RETURNS tsquery
@@ -99,6 +90,8 @@ BEGIN
 END
 $$;
 
+"""
+WORD_ROWS_SQL = rf"""
 -- The listed words of a document with their rank there, times 1.5 for a plain document (aio.ocr_search
 -- ranks exact forms first, and most queries are typed plain). A word (weight A) ranks as a query of that
 -- one word ranks it ('word':A); a two-character word present only as characters ranks as they do
@@ -115,6 +108,8 @@ AS $$
   WHERE u.lexeme ~ '{CHINESE_WORD}'
 $$;
 
+"""
+WORD_TABLE_SQL = r"""
 CREATE TABLE aio.ocr_word (
   word text NOT NULL,
   asset_id uuid NOT NULL,
@@ -151,6 +146,8 @@ END $$;
 CREATE FUNCTION aio.ocr_document_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN TRUNCATE aio.ocr_word; RETURN NULL; END $$;
 
+"""
+KEY_WORD_SQL = rf"""
 -- A word that every match of the query contains, whichever alternative it matches, for the list to read;
 -- the rarest of them. NULL where there is none, or where the query excludes words (a list cannot tell).
 -- "Contains" is tested on a document made of the query's other words at every position: if the query
@@ -199,8 +196,11 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
+"""
+PLAN_TYPE_SQL = """
 CREATE TYPE aio.search_plan AS (query tsquery, key_word text, key_filter text, or_words text[], typed_plain boolean);
-
+"""
+SEARCH_PLAN_SQL = rf"""
 -- A query parsed, with the list to read. key_filter says which of the key word's rows match the whole
 -- query: 'words' (those listed as a word), 'listed' (all), or 'check' (each document is checked).
 -- or_words: the words of a query that is listed words joined by OR (发票 OR 收据), which has no key word.
@@ -243,6 +243,8 @@ BEGIN
 END
 $$;
 
+"""
+DOCUMENT_MATCHES_SQL = r"""
 -- Whether an asset's document matches a query. A function, not a sub-select: the planner then counts
 -- a third of a list as matching (a sub-select with @@ counts one in two hundred), and reads lists in order.
 CREATE FUNCTION aio.ocr_document_matches(asset uuid, query tsquery) RETURNS boolean
@@ -253,6 +255,8 @@ BEGIN
 END
 $$;
 
+"""
+OCR_SEARCH_SQL = r"""
 -- Four branches, of which the planner keeps one (the conditions are constants once aio.search_plan is):
 -- 1. the key word's list, for a query typed plain;
 -- 2. and 3. the same list in two parts, for a query typed otherwise: plain documents as listed, the
@@ -308,6 +312,18 @@ COMMENT ON FUNCTION aio.ocr_search(text) IS
   'OCR documents matching a user query (any input: words, "phrases", OR, -exclusions), normalised (Traditional '
   'and Simplified, full-width, codes), best first: read from the key word''s ordered list where the query has one';
 """
+SCHEMA_SQL = "".join(
+    [
+        CJK_RUN_QUERY_SQL,
+        WORD_ROWS_SQL,
+        WORD_TABLE_SQL,
+        KEY_WORD_SQL,
+        PLAN_TYPE_SQL,
+        SEARCH_PLAN_SQL,
+        DOCUMENT_MATCHES_SQL,
+        OCR_SEARCH_SQL,
+    ]
+)
 
 # Built after the back-fill (faster than row by row). The index by rank carries the asset and the flags,
 # so that a list is read from the index alone; asset_id is a key column so that a row is found again
@@ -340,6 +356,9 @@ def upgrade() -> None:
         "r.is_word, r.rank FROM aio.ocr_document AS d, aio.ocr_word_rows(d.tsv, d.plain) AS r"
     )
     bind.exec_driver_sql(INDEX_SQL)
+    # The back-fill's commit waits for its WAL: VACUUM marks a page all-visible only once it can set the
+    # rows' commit hint bits, which an asynchronous commit (synchronous_commit = off) defers.
+    bind.exec_driver_sql("SET LOCAL synchronous_commit = on")
     with op.get_context().autocommit_block():
         # aio.key_word reads the documents' element frequencies; the lists need the visibility map
         bind.exec_driver_sql("ANALYZE aio.ocr_document")
