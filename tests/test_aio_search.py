@@ -171,26 +171,39 @@ def test_fuzz_ocr_query_never_raises_and_keeps_words(corpus_db):
 
 
 def test_ocr_search_returns_every_match_ranked_by_the_key_word_or_the_whole_query(corpus_db):
-    """aio.ocr_search, which the Immich patch joins, returns every match of aio.ocr_query. It ranks by aio.ocr_rank
-    of the query's key word where it has one (read from that word's ordered list), of the whole query otherwise,
-    times 1.5 for a document in the form the query was typed in (both plain, or both not). Where the list is read
-    for a query not typed plain, every rank is 1.5 times higher: the order is the same."""
+    """aio.ocr_search, which the Immich patch joins, returns every match of aio.ocr_query. A match that holds the
+    word of the list read (the query's key word, or the word a query without one is split on) ranks by aio.ocr_rank
+    of that word, any other match by that of the whole query; times 1.5 for a document in the form the query was
+    typed in (both plain, or both not). Where a list is read for a query not typed plain, every rank is 1.5 times
+    higher: the order is the same."""
     keyed = 0
-    extra = ['"华山医院"', "发票 -增值税", "医院 OR 公园", "!!!", "", "圖書館", "ＳＦ１２３４", "發票 醫院"]
+    extra = [
+        '"华山医院"',
+        "发票 -增值税",
+        "医院 OR 公园",
+        "!!!",
+        "",
+        "圖書館",
+        "ＳＦ１２３４",
+        "發票 醫院",
+        "医院 OR SF1234",
+    ]
     for query in [*QUERIES, *extra]:
         key_word, typed_plain = corpus_db.execute(
             "SELECT (aio.search_plan(%s)).key_word, (aio.search_plan(%s)).typed_plain", (query, query)
         ).fetchone()
+        # a Chinese word as a word where the document has it so, else as characters; a character as a word or inside
+        # one; a Latin word or code as itself
         ranked_by = (
-            "aio.ocr_query(%s)"
-            if key_word is None  # the key word as a word where the document has it so, else as characters
-            else "(quote_literal(%s) || CASE WHEN d.tsv @@ (quote_literal(%s) || ':A')::tsquery "
-            "THEN ':A' ELSE ':D' END)::tsquery"
+            "CASE WHEN k.key IS NULL OR NOT d.tsv @@ k.key::tsquery THEN aio.ocr_query(%(q)s) "
+            "WHEN k.key ~ '^.[0-9a-z]' THEN k.key::tsquery WHEN char_length(k.key) = 3 THEN (k.key || ':AD')::tsquery "
+            "WHEN d.tsv @@ (k.key || ':A')::tsquery THEN (k.key || ':A')::tsquery ELSE (k.key || ':D')::tsquery END"
         )
         rows = corpus_db.execute(
-            f"SELECT s.rank, aio.ocr_rank(d.tsv, {ranked_by}), d.plain = (lower(%s) = aio.normalize(%s)) "
-            "FROM aio.ocr_search(%s) s JOIN aio.ocr_document d USING (asset_id)",
-            ((query,) if key_word is None else (key_word, key_word)) + (query, query, query),
+            f"SELECT s.rank, aio.ocr_rank(d.tsv, {ranked_by}), d.plain = (lower(%(q)s) = aio.normalize(%(q)s)) "
+            "FROM aio.ocr_search(%(q)s) s JOIN aio.ocr_document d USING (asset_id), "
+            "quote_literal(%(key)s) AS k(key)",
+            {"q": query, "key": key_word},
         ).fetchall()
         matching = corpus_db.execute(
             "SELECT count(*) FROM aio.ocr_document WHERE tsv @@ aio.ocr_query(%s)", (query,)

@@ -1,6 +1,6 @@
-"""Revision 0005: ordered word lists. Which word a query reads (aio.key_word), that the lists follow every change
-of the documents, that a search reads only the top of a list, and that it returns the order of ranking every
-match."""
+"""Revisions 0005 and 0006: ordered word lists. Which word a query reads (aio.key_word, aio.split_word), that the
+lists follow every change of the documents, that a search reads only the top of a list, and that it returns the
+order of ranking every match."""
 
 import json
 import random
@@ -29,20 +29,28 @@ NOT_PLAIN = [
     "電影票 票價 45元",
     "ＳＦ１２３４５６７８９０",
 ]
-LINES = [line for lines in DOCUMENTS.values() for line in lines] + NOT_PLAIN * 3
+# A code's letters and digits apart, and a code inside a longer one: matches of SF1234567890 that do not hold it
+# whole, so they are not in its list.
+CODE_APART = ["运单号 1234567890 SF", "单号 XSF12345678901"]
+LINES = [line for lines in DOCUMENTS.values() for line in lines] + NOT_PLAIN * 3 + CODE_APART
 # The list is read from the top: what Immich asks for, the first page joined to the assets, best first.
 FIRST_PAGE = (
     'SELECT a.id FROM asset a JOIN aio.ocr_search(%(q)s) m ON m.asset_id = a.id WHERE a."deletedAt" IS NULL '
     'ORDER BY m.rank DESC, a."fileCreatedAt" DESC LIMIT %(n)s'
 )
-# The same page from every match ranked, as the search did before the lists: ranked by the key word (as a
-# word, or else as characters) or the whole query, exact forms x1.5.
+# The same page from every match ranked, as the documented order says: a match holding the word of the list read
+# by that word's rank (a Chinese word as a word, or else as characters; a character as a word or inside one; a
+# Latin word or code at any weight), any other match (no list, or the rest of a split query) by the whole query;
+# exact forms x1.5.
 EVERY_MATCH_RANKED = """
 SELECT a.id FROM asset a JOIN (
   SELECT d.asset_id,
          (CASE WHEN d.plain = (lower(%(q)s) = aio.normalize(%(q)s)) THEN 1.5 ELSE 1 END
-          * aio.ocr_rank(d.tsv, coalesce(key || CASE WHEN d.tsv @@ (key || ':A')::tsquery THEN ':A' ELSE ':D' END,
-                                         aio.ocr_query(%(q)s)::text)::tsquery))::real AS rank
+          * aio.ocr_rank(d.tsv, CASE WHEN key IS NULL OR NOT d.tsv @@ key::tsquery THEN aio.ocr_query(%(q)s)
+                                     WHEN key ~ '^.[0-9a-z]' THEN key::tsquery
+                                     WHEN char_length(key) = 3 THEN (key || ':AD')::tsquery
+                                     WHEN d.tsv @@ (key || ':A')::tsquery THEN (key || ':A')::tsquery
+                                     ELSE (key || ':D')::tsquery END))::real AS rank
   FROM aio.ocr_document d, quote_literal((aio.search_plan(%(q)s)).key_word) AS key
   WHERE d.tsv @@ aio.ocr_query(%(q)s)
 ) m ON m.asset_id = a.id WHERE a."deletedAt" IS NULL ORDER BY m.rank DESC, a."fileCreatedAt" DESC LIMIT %(n)s
@@ -102,7 +110,8 @@ def library(pg_cluster):
 
 
 def key_word(conn, query: str) -> str | None:
-    return conn.execute("SELECT (aio.search_plan(%s)).key_word", (query,)).fetchone()[0]
+    """The word every match contains (the list a query reads, unless the query is split)."""
+    return conn.execute("SELECT aio.key_word(aio.ocr_query(%s))", (query,)).fetchone()[0]
 
 
 @pytest.mark.parametrize(
@@ -117,8 +126,11 @@ def key_word(conn, query: str) -> str | None:
         ("医院 OR 公园", {None}),  # no word in every match
         ("发票 -增值税", {None}),  # exclusions: the list cannot tell
         ("拿铁", {"拿铁"}),  # no dictionary word: the characters in a row, listed as a bigram
-        ("票", {None}),  # one character
-        ("SF1234567890", {None}),  # a code
+        ("票", {"票"}),  # one character: listed too
+        ("收 据", {"收", "据"}),  # two characters apart: the rarer
+        ("SF1234567890", {None}),  # a code: its letters and digits, the code whole, or inside a longer one
+        ("Century Park", {"century", "park"}),  # Latin words of four letters or more are listed too
+        ("Wi-Fi 密码", {"密码"}),  # wi and fi are too short to be listed
         ("!!!", {None}),
         ("", {None}),
     ],
@@ -153,7 +165,21 @@ def test_key_word_needs_zhparser_words(immich_db):
 
 @pytest.mark.parametrize(
     "query",
-    ["发票", "医院", "公园", "票价", "火车票", "發票", "華山醫院", "增值税发票", "世纪公园", "请保持安静", "拿铁"]
+    [
+        "发票",
+        "医院",
+        "公园",
+        "票价",
+        "火车票",
+        "發票",
+        "華山醫院",
+        "增值税发票",
+        "世纪公园",
+        "请保持安静",
+        "拿铁",
+        "票",
+        "票 价",
+    ]
     + ["医院 OR 公园", "發票 OR 醫院 OR 公園", "发票 OR 票价 OR 火车票"],
 )
 def test_first_page_is_the_order_of_every_match_ranked(library, query):
@@ -286,3 +312,99 @@ def test_words_joined_by_or_sum_their_lists_without_reading_the_documents(librar
     assert not [n for n in nodes if n.get("Relation Name") == "ocr_document" and n["Actual Rows"] > 0]
     for mixed in ["医院 OR 拿铁", "医院 OR SF1234567890", "医院 OR 公园 -发票"]:  # not listed words alone: no sum
         assert library.execute("SELECT (aio.search_plan(%s)).or_words", (mixed,)).fetchone()[0] is None
+
+
+# Revision 0006: codes and Latin words are listed; a query with no key word is split on a word of it.
+SPLIT = "SELECT (aio.search_plan(%s)).key_word, (aio.search_plan(%s)).rest_assets"
+MATCHES = "SELECT count(*) FROM aio.ocr_document WHERE tsv @@ aio.ocr_query(%s)"
+
+
+@pytest.mark.parametrize(
+    "query, word",
+    [
+        ("SF1234567890", "sf1234567890"),  # a code: split on the code whole
+        ("ＳＦ１２３４５６７８９０", "sf1234567890"),  # typed full-width
+        ("SF-1234-567890", "sf1234567890"),  # with separators
+        ("1234567890", "1234567890"),
+        ("医院 OR SF1234567890", "sf1234567890"),
+        ("SF1234567890 -医院", None),  # exclusions: a list cannot tell
+        ("医院 OR 拿铁", None),  # no word of it makes a match by itself
+        ("Wi", None),  # too short to be listed
+        ("票 OR 医院", "票"),  # the character makes a match; 医院 (as a word only) does not, as characters alone
+    ],
+)
+def test_a_query_without_a_key_word_is_split_on_a_word_that_makes_a_match(library, query, word):
+    split, rest = library.execute(SPLIT, (query, query)).fetchone()
+    assert split == word
+    if word is None:
+        assert rest is None
+        return
+    assert key_word(library, query) is None  # not every match holds it
+    # every document holding the word matches, and the others are the rest: no match is lost, none counted twice
+    holding = "SELECT asset_id FROM aio.ocr_document WHERE tsv @@ quote_literal(%s)::tsquery"
+    assert not library.execute(
+        f"{holding} EXCEPT SELECT asset_id FROM aio.ocr_document WHERE tsv @@ aio.ocr_query(%s)", (word, query)
+    ).fetchall()
+    in_list = library.execute("SELECT count(*) FROM aio.ocr_word WHERE word = %s", (word,)).fetchone()[0]
+    assert in_list == len(library.execute(holding, (word,)).fetchall()) > 0
+    assert in_list + len(rest) == library.execute(MATCHES, (query,)).fetchone()[0]
+    assert library.execute("SELECT count(*) FROM aio.ocr_search(%s)", (query,)).fetchone()[0] == in_list + len(rest)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["SF1234567890", "ＳＦ１２３４５６７８９０", "1234567890", "Immich2024", "Century Park", "医院 OR SF1234567890"],
+)
+def test_first_page_of_a_code_or_latin_words_is_the_documented_order(library, query):
+    rest = library.execute(SPLIT, (query, query)).fetchone()[1]
+    assert query != "SF1234567890" or rest  # photos with the code apart, or inside a longer one (CODE_APART)
+    for size in (1, 20, 500):
+        params = {"q": query, "n": size}
+        page = library.execute(FIRST_PAGE, params).fetchall()
+        assert page and page == library.execute(EVERY_MATCH_RANKED, params).fetchall(), (query, size)
+
+
+def test_a_code_search_reads_only_the_top_of_its_list(library):
+    query = "SF1234567890"
+    matches = library.execute(MATCHES, (query,)).fetchone()[0]
+    rest = library.execute(SPLIT, (query, query)).fetchone()[1]
+    assert matches > 3 * len(rest) > 0
+    nodes = plan_nodes(library, query, 20)
+    lists = [n for n in nodes if n.get("Relation Name") == "ocr_word" and n["Actual Loops"] > 0]
+    assert lists and sum(n["Actual Rows"] for n in lists) < matches / 3, lists
+    documents = [n for n in nodes if n.get("Relation Name") == "ocr_document" and n["Actual Loops"] > 0]
+    assert sum(n["Actual Rows"] for n in documents) <= len(rest)  # only the rest, looked up by asset
+    assert not [n for n in nodes if n["Node Type"] == "Bitmap Heap Scan" and n["Actual Loops"] > 0]
+
+
+def test_a_query_whose_rest_is_large_ranks_every_match(library):
+    query = "上海 OR 发票 OR 医院 OR SF1234567890"  # split on the code, most matches would be the rest
+    assert library.execute(MATCHES, ("上海 OR 发票 OR 医院",)).fetchone()[0] > 1000
+    assert library.execute(SPLIT, (query, query)).fetchone() == (None, None)
+    matches = library.execute(MATCHES, (query,)).fetchone()[0]
+    assert library.execute("SELECT count(*) FROM aio.ocr_search(%s)", (query,)).fetchone()[0] == matches
+    page = library.execute(FIRST_PAGE, {"q": query, "n": 50}).fetchall()
+    assert page == library.execute(EVERY_MATCH_RANKED, {"q": query, "n": 50}).fetchall()
+
+
+def test_upgrade_lists_codes_of_an_existing_library_and_downgrade_removes_them(immich_db):
+    codes = "SELECT count(*) FROM aio.ocr_word WHERE word ~ '^[0-9a-z]+$'"
+    with psycopg.connect(immich_db, autocommit=True) as conn:
+        assert migrate(immich_db, "upgrade", "0005_ordered_word_lists") == 0
+        load_library(conn, 300)
+        code = {"q": "SF1234567890", "n": 1000}
+        before = conn.execute(FIRST_PAGE, code).fetchall()
+        words = conn.execute("SELECT count(*) FROM aio.ocr_word").fetchone()[0]
+        assert conn.execute(codes).fetchone()[0] == 0
+        assert migrate(immich_db, "upgrade") == 0
+        assert conn.execute(WORDS_DIFFER).fetchone()[0] == 0
+        assert conn.execute(codes).fetchone()[0] > 100
+        assert conn.execute("SELECT (aio.search_plan('SF1234567890')).key_word").fetchone()[0] == "sf1234567890"
+        after = conn.execute(FIRST_PAGE, code).fetchall()
+        assert sorted(after) == sorted(before)  # the same photos, now in the documented order
+        assert after == conn.execute(EVERY_MATCH_RANKED, code).fetchall()
+        assert migrate(immich_db, "downgrade", "0005_ordered_word_lists") == 0
+        assert conn.execute(WORDS_DIFFER).fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM aio.ocr_word").fetchone()[0] == words
+        assert conn.execute("SELECT to_regprocedure('aio.split_word(tsquery)')").fetchone()[0] is None
+        assert conn.execute(FIRST_PAGE, code).fetchall() == before
