@@ -3,15 +3,10 @@
 // prints, per method, every call's milliseconds: hybrid (CLIP + OCR fused, the first page of 100) and
 // smart (CLIP alone, the same page) for comparison.
 const path = require('node:path');
-const serverDir = process.argv[2];
-require(path.join(serverDir, 'node_modules/reflect-metadata'));
-const { Kysely } = require(path.join(serverDir, 'node_modules/kysely'));
-const { getKyselyConfig } = require(path.join(serverDir, 'dist/utils/database'));
-const { SearchRepository } = require(path.join(serverDir, 'dist/repositories/search.repository'));
+const { openSearchRepository } = require(path.join(__dirname, '..', 'tests', 'search_repository.cjs'));
 
 (async () => {
-  const db = new Kysely(getKyselyConfig({ connectionType: 'url', url: process.env.DB_URL }));
-  const repo = new SearchRepository(db);
+  const { db, repo } = openSearchRepository(process.argv[2]);
   const input = JSON.parse(process.argv[3]);
   const page = { page: 1, size: 100 };
   const times = { hybrid: [], smart: [], ocr: [] };

@@ -1,15 +1,9 @@
 // The patched server's SearchRepository against a real database (tests/test_patches.py):
 //   DB_URL=... node search_sql_check.cjs <built server dir> '<json: ocr, userIds, embedding>'
 // prints which OCR engine it found and the asset ids each search returns, best first.
-const path = require('node:path');
-const serverDir = process.argv[2];
-require(path.join(serverDir, 'node_modules/reflect-metadata'));
-const { Kysely } = require(path.join(serverDir, 'node_modules/kysely'));
-const { getKyselyConfig } = require(path.join(serverDir, 'dist/utils/database'));
-const { SearchRepository } = require(path.join(serverDir, 'dist/repositories/search.repository'));
+const { openSearchRepository } = require('./search_repository.cjs');
 (async () => {
-  const db = new Kysely(getKyselyConfig({ connectionType: 'url', url: process.env.DB_URL }));
-  const repo = new SearchRepository(db);
+  const { db, repo } = openSearchRepository(process.argv[2]);
   const input = JSON.parse(process.argv[3]);
   const out = {};
   out.engine = await repo.getOcrSearchEngine();

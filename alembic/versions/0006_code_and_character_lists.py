@@ -49,6 +49,12 @@ LISTED_WORD = f"({CHINESE_CHARACTER})|({CHINESE_WORD})|({LATIN_WORD})"
 # planner then knows how few they are, and reads the list in order); past this many, every match is ranked.
 SPLIT_REST_LIMIT = 1000
 
+# 0005's aio.key_word, with characters and Latin words as candidates too.
+KEY_WORD_SQL = PREVIOUS.KEY_WORD_SQL.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1).replace(
+    f"candidate !~ '{CHINESE_WORD}'", f"candidate !~ '{LISTED_WORD}'"
+)
+assert LISTED_WORD in KEY_WORD_SQL
+
 SCHEMA_SQL = rf"""
 -- As in 0005, and single characters (ranked as a query of one character, ':AD'), and Latin words and codes of
 -- four characters or more (ranked as a query of the lexeme alone, any weight).
@@ -64,51 +70,6 @@ AS $$
                                         WHEN 'A' = ANY (u.weights) THEN ':A' ELSE ':D' END)::tsquery))::real
   FROM unnest(tsv) AS u
   WHERE u.lexeme ~ '{LISTED_WORD}'
-$$;
-
--- As in 0005, with single characters and Latin words as candidates too.
-CREATE OR REPLACE FUNCTION aio.key_word(query tsquery) RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE
-AS $$
-DECLARE
-  shown text := query::text;
-  bare tsquery;
-  words text[];
-  candidate text;
-  others text;
-  places text;
-  common text[];
-  shares real[];
-  share real;
-  best text;
-  best_share real;
-BEGIN
-  IF query IS NULL OR numnode(query) = 0 OR strpos(shown, '!') > 0 OR aio.search_mode() <> 'zhparser' THEN
-    RETURN NULL;
-  END IF;
-  bare := regexp_replace(shown, '(''(?:[^'']|'''')*''):[A-D*]+', '\1', 'g')::tsquery;  -- presence, any weight
-  places := array_to_string(ARRAY(SELECT generate_series(1, least(numnode(query), 256))), ',');
-  SELECT array_agg(DISTINCT replace(m[1], '''''', '''')) INTO words
-    FROM regexp_matches(shown, '''((?:[^'']|'''')+)''', 'g') AS m;
-  FOREACH candidate IN ARRAY words LOOP
-    CONTINUE WHEN candidate !~ '{LISTED_WORD}';
-    SELECT string_agg(quote_literal(w) || ':' || places, ' ') INTO others FROM unnest(words) AS w WHERE w <> candidate;
-    CONTINUE WHEN others IS NOT NULL AND others::tsvector @@ bare;
-    IF best IS NOT NULL AND common IS NULL THEN  -- a second candidate: which is rarer
-      SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs INTO common, shares
-        FROM pg_stats AS s WHERE s.schemaname = 'aio' AND s.tablename = 'ocr_document' AND s.attname = 'tsv';
-      best_share := coalesce(shares[array_position(common, best)], 0);
-    END IF;
-    share := coalesce(shares[array_position(common, candidate)], 0);  -- not among the common: rare
-    IF best IS NULL OR share < best_share OR (share = best_share AND char_length(candidate) > char_length(best)) THEN
-      best := candidate;
-      best_share := share;
-    END IF;
-  END LOOP;
-  RETURN best;
-EXCEPTION WHEN OTHERS THEN
-  -- never raises on user input (aio.ocr_query's contract): without a key word every match is ranked
-  RETURN NULL;
-END
 $$;
 
 -- For a query with no key word: a listed word of it such that every document containing the word matches
@@ -259,6 +220,7 @@ $$;
 def upgrade() -> None:
     bind = op.get_bind()
     bind.exec_driver_sql("ALTER TYPE aio.search_plan ADD ATTRIBUTE rest tsquery, ADD ATTRIBUTE rest_assets uuid[]")
+    bind.exec_driver_sql(KEY_WORD_SQL)
     bind.exec_driver_sql(SCHEMA_SQL)
     bind.exec_driver_sql(
         "INSERT INTO aio.ocr_word (word, asset_id, plain, is_word, rank) SELECT r.word, d.asset_id, d.plain, "
