@@ -55,6 +55,34 @@ KEY_WORD_SQL = PREVIOUS.KEY_WORD_SQL.replace("CREATE FUNCTION", "CREATE OR REPLA
 )
 assert LISTED_WORD in KEY_WORD_SQL
 
+# 0005's aio.search_plan with one step added, before typed_plain: a query with no key word and no OR of listed
+# words is split on aio.split_word. key_word is then that word, read as listed; rest is the query and not the
+# word, and rest_assets the documents that match it, found here, while planning. Only a split query's plan
+# depends on the documents (0005's depended only on the query and on what the migrations fixed): a plan is
+# computed again for each statement (custom plans, see COST) and cached only for the transaction, and the search
+# checks each of rest_assets against rest again. Without the documents found here the planner would count the
+# rest as many (it takes the word and the query as independent) and not read the list in order.
+SPLIT_STEP = f"""  IF plan.key_word IS NULL AND plan.or_words IS NULL THEN
+    key := aio.split_word(plan.query);
+    IF key IS NOT NULL THEN
+      plan.rest := plan.query && tsquery_not(quote_literal(key)::tsquery);
+      SELECT coalesce(array_agg(d.asset_id), '{{}}') INTO plan.rest_assets
+        FROM (SELECT r.asset_id FROM aio.ocr_document AS r WHERE r.tsv @@ plan.rest LIMIT {SPLIT_REST_LIMIT} + 1) AS d;
+      IF cardinality(plan.rest_assets) <= {SPLIT_REST_LIMIT} THEN
+        plan.key_word := key;
+        plan.key_filter := 'listed';
+      ELSE
+        plan.rest := NULL;
+        plan.rest_assets := NULL;
+      END IF;
+    END IF;
+  END IF;
+"""
+SEARCH_PLAN_SQL = PREVIOUS.SEARCH_PLAN_SQL.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1).replace(
+    "  plan.typed_plain := lower", SPLIT_STEP + "  plan.typed_plain := lower"
+)
+assert SPLIT_STEP in SEARCH_PLAN_SQL
+
 SCHEMA_SQL = rf"""
 -- As in 0005, and single characters (ranked as a query of one character, ':AD'), and Latin words and codes of
 -- four characters or more (ranked as a query of the lexeme alone, any weight).
@@ -103,59 +131,6 @@ BEGIN
   RETURN best;
 EXCEPTION WHEN OTHERS THEN
   RETURN NULL;  -- as aio.key_word: never raises; every match is then ranked
-END
-$$;
-
--- As in 0005, and: a query with no key word and no OR of listed words is split on aio.split_word. key_word is
--- then that word, read as listed; rest is the query and not the word, and rest_assets the documents that match
--- it, found here, while planning. Only a split query's plan depends on the documents (0005's depended only on
--- the query and on what the migrations fixed): a plan is computed again for each statement (custom plans, see
--- COST) and cached only for the transaction, and the search checks each of rest_assets against rest again.
--- Without the documents found here the planner would count the rest as many (it takes the word and the
--- query as independent) and not read the list in order.
-CREATE OR REPLACE FUNCTION aio.search_plan(q text) RETURNS aio.search_plan
-LANGUAGE plpgsql IMMUTABLE PARALLEL RESTRICTED COST 40000
-AS $$
-DECLARE
-  tag text := md5(coalesce(q, ''));
-  cached text := current_setting('aio.search_plan', true);
-  plan aio.search_plan;
-  key text;
-BEGIN
-  IF left(cached, 32) = tag THEN
-    RETURN substr(cached, 34)::aio.search_plan;
-  END IF;
-  plan.query := aio.ocr_query(q);
-  plan.key_word := aio.key_word(plan.query);
-  key := quote_literal(plan.key_word);
-  plan.key_filter := CASE WHEN plan.query::text = key || ':A' THEN 'words'
-                          WHEN plan.query::text IN (key, key || ':D', key || ':AD') THEN 'listed'
-                          ELSE 'check' END;
-  IF plan.key_word IS NULL AND plan.query::text ~ '^''[^'']+'':A( \| ''[^'']+'':A)+$' THEN
-    SELECT array_agg(substr(t, 2, char_length(t) - 4)) INTO plan.or_words
-      FROM regexp_split_to_table(plan.query::text, ' \| ') AS t;
-    IF EXISTS (SELECT 1 FROM unnest(plan.or_words) AS w WHERE w !~ '{CHINESE_WORD}') THEN
-      plan.or_words := NULL;
-    END IF;
-  END IF;
-  IF plan.key_word IS NULL AND plan.or_words IS NULL THEN
-    key := aio.split_word(plan.query);
-    IF key IS NOT NULL THEN
-      plan.rest := plan.query && tsquery_not(quote_literal(key)::tsquery);
-      SELECT coalesce(array_agg(d.asset_id), '{{}}') INTO plan.rest_assets
-        FROM (SELECT r.asset_id FROM aio.ocr_document AS r WHERE r.tsv @@ plan.rest LIMIT {SPLIT_REST_LIMIT} + 1) AS d;
-      IF cardinality(plan.rest_assets) <= {SPLIT_REST_LIMIT} THEN
-        plan.key_word := key;
-        plan.key_filter := 'listed';
-      ELSE
-        plan.rest := NULL;
-        plan.rest_assets := NULL;
-      END IF;
-    END IF;
-  END IF;
-  plan.typed_plain := lower(coalesce(q, '')) = aio.normalize(coalesce(q, ''));
-  PERFORM set_config('aio.search_plan', tag || ' ' || plan::text, true);
-  RETURN plan;
 END
 $$;
 
@@ -221,6 +196,7 @@ def upgrade() -> None:
     bind = op.get_bind()
     bind.exec_driver_sql("ALTER TYPE aio.search_plan ADD ATTRIBUTE rest tsquery, ADD ATTRIBUTE rest_assets uuid[]")
     bind.exec_driver_sql(KEY_WORD_SQL)
+    bind.exec_driver_sql(SEARCH_PLAN_SQL)
     bind.exec_driver_sql(SCHEMA_SQL)
     bind.exec_driver_sql(
         "INSERT INTO aio.ocr_word (word, asset_id, plain, is_word, rank) SELECT r.word, d.asset_id, d.plain, "
