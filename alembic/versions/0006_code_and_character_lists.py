@@ -83,7 +83,7 @@ SEARCH_PLAN_SQL = PREVIOUS.SEARCH_PLAN_SQL.replace("CREATE FUNCTION", "CREATE OR
 )
 assert SPLIT_STEP in SEARCH_PLAN_SQL
 
-SCHEMA_SQL = rf"""
+WORD_ROWS_SQL = rf"""
 -- As in 0005, and single characters (ranked as a query of one character, ':AD'), and Latin words and codes of
 -- four characters or more (ranked as a query of the lexeme alone, any weight).
 CREATE OR REPLACE FUNCTION aio.ocr_word_rows(tsv tsvector, plain boolean)
@@ -100,6 +100,8 @@ AS $$
   WHERE u.lexeme ~ '{LISTED_WORD}'
 $$;
 
+"""
+SPLIT_WORD_SQL = rf"""
 -- For a query with no key word: a listed word of it such that every document containing the word matches
 -- the query (for a code query, the code whole); of those, the most common (ANALYZE's element frequencies),
 -- which leaves the fewest matches outside its list; then the longest. A document that holds only the word,
@@ -134,6 +136,8 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
+"""
+OCR_SEARCH_SQL = r"""
 -- As in 0005, except branch 4: it ranks every match where there is no key word, as before, and the matches
 -- outside the list (rest) where the query was split; its `word` is the key word, so that it is kept then.
 -- 1. the key word's list, for a query typed plain;
@@ -190,6 +194,7 @@ AS $$
              ELSE aio.ocr_document_matches(u.asset_id, (aio.search_plan(q)).query) END
 $$;
 """
+SCHEMA_SQL = "".join([WORD_ROWS_SQL, SPLIT_WORD_SQL, OCR_SEARCH_SQL])
 
 
 def upgrade() -> None:
