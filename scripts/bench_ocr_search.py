@@ -44,6 +44,8 @@ EVERY_MATCH_SQL = (
     'ON m.asset_id = a.id WHERE a."deletedAt" IS NULL ORDER BY m.rank DESC, a."fileCreatedAt" DESC LIMIT %s'
 )
 KEY_WORD_SQL = "SELECT (aio.search_plan(%s)).key_word"
+# Every match read, as a count or an OCR filter under another order reads them (the LIMIT applies to the count).
+EVERY_MATCH_COUNT_SQL = "SELECT count(*) FROM aio.ocr_search(%s) LIMIT %s"
 # Query forms that cost the most: one very frequent character, 20 words joined by OR, a 512-character
 # query, a phrase of common words.
 SLOW_FORMS = {
@@ -157,6 +159,9 @@ def main() -> None:
                 immich += timings(conn, SEARCH_SQL, " ".join(tokenize_for_search(query)), args.repeats)
                 page += timings(conn, FIRST_PAGE_SQL, query, args.repeats)
             forms = {name: timings(conn, FIRST_PAGE_SQL, query, args.repeats) for name, query in SLOW_FORMS.items()}
+            forms["20 words OR, every match"] = timings(
+                conn, EVERY_MATCH_COUNT_SQL, SLOW_FORMS["20 words OR"], args.repeats
+            )
             sizes = conn.execute(
                 "SELECT pg_size_pretty(pg_relation_size('aio.ocr_document_tsv_idx')), "
                 "pg_size_pretty(pg_total_relation_size('aio.ocr_document')), "

@@ -171,12 +171,12 @@ def test_fuzz_ocr_query_never_raises_and_keeps_words(corpus_db):
 
 
 def test_ocr_search_returns_every_match_ranked_by_the_key_word_or_the_whole_query(corpus_db):
-    """aio.ocr_search, which the Immich patch joins, returns every match of aio.ocr_query. A match that holds the
-    word of the list read (the query's key word, or the word a query without one is split on) ranks by aio.ocr_rank
-    of that word, any other match by that of the whole query; times 1.5 for a document in the form the query was
-    typed in (both plain, or both not). Where a list is read for a query not typed plain, every rank is 1.5 times
-    higher: the order is the same."""
-    keyed = 0
+    """aio.ocr_search, which the Immich patch joins, returns every match of aio.ocr_query, each once. A match that
+    holds the word of the list read (the query's key word, or the word a query without one is split on) ranks by
+    aio.ocr_rank of that word; a match of listed words joined by OR by the best of its words there; any other match
+    by the rank of the whole query; times 1.5 for a document in the form the query was typed in (both plain, or both
+    not). Where lists are read for a query not typed plain, every rank is 1.5 times higher: the order is the same."""
+    keyed = by_best_word = 0
     extra = [
         '"华山医院"',
         "发票 -增值税",
@@ -187,10 +187,14 @@ def test_ocr_search_returns_every_match_ranked_by_the_key_word_or_the_whole_quer
         "ＳＦ１２３４",
         "發票 醫院",
         "医院 OR SF1234",
+        "發票 OR 醫院 OR 公園",
+        "发票 OR 票价 OR 火车票 OR 发票",
     ]
     for query in [*QUERIES, *extra]:
-        key_word, typed_plain = corpus_db.execute(
-            "SELECT (aio.search_plan(%s)).key_word, (aio.search_plan(%s)).typed_plain", (query, query)
+        key_word, or_words, typed_plain = corpus_db.execute(
+            "SELECT (aio.search_plan(%(q)s)).key_word, (aio.search_plan(%(q)s)).or_words, "
+            "(aio.search_plan(%(q)s)).typed_plain",
+            {"q": query},
         ).fetchone()
         # a Chinese word as a word where the document has it so, else as characters; a character as a word or inside
         # one; a Latin word or code as itself
@@ -199,21 +203,31 @@ def test_ocr_search_returns_every_match_ranked_by_the_key_word_or_the_whole_quer
             "WHEN k.key ~ '^.[0-9a-z]' THEN k.key::tsquery WHEN char_length(k.key) = 3 THEN (k.key || ':AD')::tsquery "
             "WHEN d.tsv @@ (k.key || ':A')::tsquery THEN (k.key || ':A')::tsquery ELSE (k.key || ':D')::tsquery END"
         )
+        best_word = (
+            "(SELECT max(aio.ocr_rank(d.tsv, (quote_literal(w) || ':A')::tsquery)) FROM unnest(%(or)s::text[]) AS w "
+            "WHERE d.tsv @@ (quote_literal(w) || ':A')::tsquery)"
+        )
         rows = corpus_db.execute(
-            f"SELECT s.rank, aio.ocr_rank(d.tsv, {ranked_by}), d.plain = (lower(%(q)s) = aio.normalize(%(q)s)) "
+            f"SELECT s.rank, CASE WHEN %(or)s::text[] IS NULL THEN aio.ocr_rank(d.tsv, {ranked_by}) ELSE {best_word} "
+            "END, d.plain = (lower(%(q)s) = aio.normalize(%(q)s)) "
             "FROM aio.ocr_search(%(q)s) s JOIN aio.ocr_document d USING (asset_id), "
             "quote_literal(%(key)s) AS k(key)",
-            {"q": query, "key": key_word},
+            {"q": query, "key": key_word, "or": or_words},
         ).fetchall()
         matching = corpus_db.execute(
             "SELECT count(*) FROM aio.ocr_document WHERE tsv @@ aio.ocr_query(%s)", (query,)
         ).fetchone()[0]
         assert len(rows) == matching, query
-        scale = 1.5 if key_word is not None and not typed_plain else 1
+        assert (
+            len({row[0] for row in corpus_db.execute("SELECT asset_id FROM aio.ocr_search(%s)", (query,))}) == matching
+        )
+        scale = 1.5 if (key_word is not None or or_words is not None) and not typed_plain else 1
         for rank, expected, same_form in rows:
             assert rank == pytest.approx(expected * (1.5 if same_form else 1) * scale, rel=1e-5), query
         keyed += key_word is not None
+        by_best_word += or_words is not None
     assert keyed >= len(QUERIES) // 2  # most of these read a list: the test covers both paths
+    assert by_best_word == 3  # the ORs of listed words above
 
 
 def test_plain_flags_the_documents_in_the_searchable_form(corpus_db):

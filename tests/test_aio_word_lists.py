@@ -1,4 +1,4 @@
-"""Revisions 0005 and 0006: ordered word lists. Which word a query reads (aio.key_word, aio.split_word), that the
+"""Revisions 0005, 0006 and 0007: ordered word lists. Which word a query reads (aio.key_word, aio.split_word), that the
 lists follow every change of the documents, that a search reads only the top of a list, and that it returns the
 order of ranking every match."""
 
@@ -55,12 +55,18 @@ SELECT a.id FROM asset a JOIN (
   WHERE d.tsv @@ aio.ocr_query(%(q)s)
 ) m ON m.asset_id = a.id WHERE a."deletedAt" IS NULL ORDER BY m.rank DESC, a."fileCreatedAt" DESC LIMIT %(n)s
 """
-# Every match with that rank.
-EVERY_MATCH_RANKS = """
-SELECT d.asset_id, (CASE WHEN d.plain = (lower(%(q)s) = aio.normalize(%(q)s)) THEN 1.5 ELSE 1 END
-                    * aio.ocr_rank(d.tsv, aio.ocr_query(%(q)s)))::real
-FROM aio.ocr_document d WHERE d.tsv @@ aio.ocr_query(%(q)s)
+# Listed words joined by OR (revision 0007): each match by the best of its words, as a word; exact forms x1.5.
+BEST_WORD_RANKS = """
+SELECT d.asset_id, max((CASE WHEN d.plain = (lower(%(q)s) = aio.normalize(%(q)s)) THEN 1.5 ELSE 1 END
+                        * aio.ocr_rank(d.tsv, (quote_literal(w) || ':A')::tsquery))::real) AS rank
+FROM aio.ocr_document d, unnest((aio.search_plan(%(q)s)).or_words) AS w
+WHERE d.tsv @@ (quote_literal(w) || ':A')::tsquery
+GROUP BY d.asset_id
 """
+BEST_WORD_RANKED = (
+    f"SELECT a.id FROM asset a JOIN ({BEST_WORD_RANKS}) m ON m.asset_id = a.id "
+    'WHERE a."deletedAt" IS NULL ORDER BY m.rank DESC, a."fileCreatedAt" DESC LIMIT %(n)s'
+)
 # aio.ocr_word as the documents say it should be.
 WORDS_DIFFER = """
 SELECT count(*) FROM (
@@ -183,16 +189,21 @@ def test_key_word_needs_zhparser_words(immich_db):
     + ["医院 OR 公园", "發票 OR 醫院 OR 公園", "发票 OR 票价 OR 火车票"],
 )
 def test_first_page_is_the_order_of_every_match_ranked(library, query):
-    """The same pages. For words joined by OR, the same ranks at every place: a sum of rounded ranks can tie
-    (or untie) two photos whose ranks differ in the last bit, and the date then orders them."""
+    """The same pages. Listed words joined by OR: by the best of their words, the same page where the query is typed
+    plain; typed otherwise, the same ranks at every place (the lists hold exact forms x2.25 against x1.5 here, so
+    two photos may tie or untie in the last bit of a rank, and the date then orders them)."""
+    or_words, typed_plain = library.execute(
+        "SELECT (aio.search_plan(%(q)s)).or_words, (aio.search_plan(%(q)s)).typed_plain", {"q": query}
+    ).fetchone()
+    assert (or_words is not None) == (" OR " in query)
     for size in (1, 20, 500):
         params = {"q": query, "n": size}
-        page, expected = library.execute(FIRST_PAGE, params).fetchall(), library.execute(EVERY_MATCH_RANKED, params)
-        expected = expected.fetchall()
-        if " OR " not in query:
+        page = library.execute(FIRST_PAGE, params).fetchall()
+        expected = library.execute(EVERY_MATCH_RANKED if or_words is None else BEST_WORD_RANKED, params).fetchall()
+        if or_words is None or typed_plain:
             assert page and page == expected, (query, size)
             continue
-        ranked = dict(library.execute(EVERY_MATCH_RANKS, {"q": query}).fetchall())
+        ranked = dict(library.execute(BEST_WORD_RANKS, {"q": query}).fetchall())
         assert len(page) == len(expected) == size
         assert [ranked[row[0]] for row in page] == pytest.approx([ranked[row[0]] for row in expected], rel=1e-6)
 
@@ -262,15 +273,15 @@ def test_upgrade_lists_an_existing_library_and_downgrade_removes_the_lists(immic
     with psycopg.connect(immich_db, autocommit=True) as conn:
         assert migrate(immich_db, "upgrade", "0004_normalised_search") == 0
         load_library(conn, 200)
-        before = conn.execute(FIRST_PAGE, {"q": "医院 OR 公园", "n": 50}).fetchall()
+        before = conn.execute(FIRST_PAGE, {"q": "医院", "n": 50}).fetchall()
         assert migrate(immich_db, "upgrade") == 0
         assert conn.execute(WORDS_DIFFER).fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM aio.ocr_word").fetchone()[0] > 1000
-        assert conn.execute(FIRST_PAGE, {"q": "医院 OR 公园", "n": 50}).fetchall() == before
+        assert conn.execute(FIRST_PAGE, {"q": "医院", "n": 50}).fetchall() == before
         assert migrate(immich_db, "downgrade", "0004_normalised_search") == 0
         assert conn.execute("SELECT to_regclass('aio.ocr_word')").fetchone()[0] is None
         assert conn.execute("SELECT to_regtype('aio.search_plan')").fetchone()[0] is None
-        assert conn.execute(FIRST_PAGE, {"q": "医院 OR 公园", "n": 50}).fetchall() == before
+        assert conn.execute(FIRST_PAGE, {"q": "医院", "n": 50}).fetchall() == before
         single = conn.execute(FIRST_PAGE, {"q": "发票", "n": 50}).fetchall()
         assert migrate(immich_db, "upgrade") == 0
         assert conn.execute(FIRST_PAGE, {"q": "发票", "n": 50}).fetchall() == single
@@ -305,13 +316,54 @@ def test_a_prepared_search_keeps_planning_each_query(library):
         library.execute("DEALLOCATE page")
 
 
-def test_words_joined_by_or_sum_their_lists_without_reading_the_documents(library):
+def test_words_joined_by_or_read_only_the_top_of_their_lists(library):
     query = "医院 OR 公园 OR 发票"
-    assert library.execute("SELECT (aio.search_plan(%s)).or_words", (query,)).fetchone()[0] == ["医院", "公园", "发票"]
+    assert sorted(library.execute("SELECT (aio.search_plan(%s)).or_words", (query,)).fetchone()[0]) == sorted(
+        ["医院", "公园", "发票"]
+    )
+    matches = library.execute(MATCHES, (query,)).fetchone()[0]
+    assert matches > 1000
+    # every match once, at its best word
+    assert library.execute(
+        "SELECT count(*), count(DISTINCT asset_id) FROM aio.ocr_search(%s)", (query,)
+    ).fetchone() == (
+        matches,
+        matches,
+    )
     nodes = plan_nodes(library, query, 20)
     assert not [n for n in nodes if n.get("Relation Name") == "ocr_document" and n["Actual Rows"] > 0]
-    for mixed in ["医院 OR 拿铁", "医院 OR SF1234567890", "医院 OR 公园 -发票"]:  # not listed words alone: no sum
+    # the lists are merged in rank order and each row read is checked by asset: no list is read whole, hashed or
+    # sorted
+    read = [n for n in nodes if n.get("Index Name") == "ocr_word_list" and n["Actual Loops"] > 0]
+    assert read and sum(n["Actual Rows"] * n["Actual Loops"] for n in read) < matches / 10, read
+    assert [n for n in nodes if n.get("Index Name") == "ocr_word_by_asset" and n["Actual Loops"] > 0]
+    assert not [n for n in nodes if n["Node Type"] in ("Hash", "Aggregate", "Sort") and n["Actual Loops"] > 0]
+    for mixed in ["医院 OR 拿铁", "医院 OR SF1234567890", "医院 OR 公园 -发票"]:  # not listed words alone: no OR lists
         assert library.execute("SELECT (aio.search_plan(%s)).or_words", (mixed,)).fetchone()[0] is None
+
+
+def test_an_or_of_more_words_than_are_read_apart_ranks_as_a_query_without_a_list(library):
+    candidates = library.execute(
+        "SELECT word FROM aio.ocr_word WHERE is_word AND char_length(word) >= 2 AND word !~ '[0-9a-z]' "
+        "GROUP BY word ORDER BY count(*) DESC, word LIMIT 80"
+    ).fetchall()
+    words = [
+        w for (w,) in candidates if library.execute("SELECT aio.ocr_query(%s)::text", (w,)).fetchone()[0] == f"'{w}':A"
+    ]
+    assert len(words) > 33
+    plan = "SELECT (aio.search_plan(%s)).or_words"
+    assert len(library.execute(plan, (" OR ".join(words[:32]),)).fetchone()[0]) == 32
+    query = " OR ".join(words[:33])
+    assert library.execute(plan, (query,)).fetchone()[0] is None
+    matches = library.execute(MATCHES, (query,)).fetchone()[0]
+    assert library.execute(
+        "SELECT count(*), count(DISTINCT asset_id) FROM aio.ocr_search(%s)", (query,)
+    ).fetchone() == (
+        matches,
+        matches,
+    )
+    page = library.execute(FIRST_PAGE, {"q": query, "n": 50}).fetchall()
+    assert page == library.execute(EVERY_MATCH_RANKED, {"q": query, "n": 50}).fetchall()
 
 
 # Revision 0006: codes and Latin words are listed; a query with no key word is split on a word of it.
@@ -408,3 +460,20 @@ def test_upgrade_lists_codes_of_an_existing_library_and_downgrade_removes_them(i
         assert conn.execute("SELECT count(*) FROM aio.ocr_word").fetchone()[0] == words
         assert conn.execute("SELECT to_regprocedure('aio.split_word(tsquery)')").fetchone()[0] is None
         assert conn.execute(FIRST_PAGE, code).fetchall() == before
+
+
+def test_upgrade_ranks_an_or_by_the_best_word_and_downgrade_sums_again(immich_db):
+    query = {"q": "医院 OR 公园 OR 发票", "n": 1000}
+    with psycopg.connect(immich_db, autocommit=True) as conn:
+        assert migrate(immich_db, "upgrade", "0006_code_and_character_lists") == 0
+        load_library(conn, 300)
+        summed = conn.execute(FIRST_PAGE, query).fetchall()
+        assert migrate(immich_db, "upgrade") == 0
+        assert conn.execute("SELECT to_regclass('aio.ocr_word_by_asset')").fetchone()[0] is not None
+        by_best_word = conn.execute(FIRST_PAGE, query).fetchall()
+        assert sorted(by_best_word) == sorted(summed) and by_best_word != summed  # the same photos, reordered
+        assert by_best_word == conn.execute(BEST_WORD_RANKED, query).fetchall()
+        assert migrate(immich_db, "downgrade", "0006_code_and_character_lists") == 0
+        assert conn.execute("SELECT to_regclass('aio.ocr_word_by_asset')").fetchone()[0] is None
+        assert conn.execute("SELECT to_regprocedure('aio.or_matches(text)')").fetchone()[0] is None
+        assert conn.execute(FIRST_PAGE, query).fetchall() == summed
