@@ -9,6 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 import requests
 
@@ -86,9 +87,14 @@ def test_concurrent_requests_are_all_answered_correctly(server):
         answers = list(pool.map(lambda t: post(url, clip_textual("cn-clip-RN50"), text=t), texts))
     assert all(answer.status_code == 200 for answer in answers)
     vectors = [answer.json()["clip"] for answer in answers]
-    again = [post(url, clip_textual("cn-clip-RN50"), text=t).json()["clip"] for t in texts[:3]]
-    assert again == vectors[:3], "each caller got the answer to its own text"
     assert len(set(vectors)) == len(texts)
+    # Alone, each text gets its own vector again. Not to the last bit: texts that arrived together were encoded
+    # as one batch, and a batch may take other CPU kernels than a single text.
+    embeddings = np.array([json.loads(vector) for vector in vectors])
+    for index, text in enumerate(texts[:3]):
+        alone = np.array(json.loads(post(url, clip_textual("cn-clip-RN50"), text=text).json()["clip"]))
+        assert np.allclose(alone, embeddings[index], atol=1e-5), "each caller got the answer to its own text"
+        assert np.argmin(np.abs(embeddings - alone).max(axis=1)) == index
 
 
 def test_bad_input_never_kills_a_worker(server):
