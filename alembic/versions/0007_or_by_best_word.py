@@ -18,7 +18,7 @@ words (ocr_word_by_asset: a tenth of the lists' size).
   them above photos that hold one of them as strongly.
 - A query of more than OR_WORDS_READ words is ranked as any query without a list (split, or every match).
 - Reading every match (a count, an OCR filter under another order) checks each row: about 4 us a row, so
-  20 common words at 100 000 photos take about a second, where the sum took 0.13 s. The first page is what a
+  20 common words at 100 000 photos take 1.2 s, where the sum took 0.12 s. The first page is what a
   search waits for.
 
 The merge sits behind a sub-select with its own ORDER BY, which PostgreSQL plans apart (it reads the lists in
@@ -107,21 +107,16 @@ AS $$
 $$;
 
 """
-# 0006's aio.ocr_search with branch 5 read from aio.or_matches. The sub-select's ORDER BY keeps it apart: it is
-# planned (and aio.or_matches inlined) only where the branch's condition holds, that is for an OR of words.
-SUM_BRANCH = """    SELECT 5, o.asset_id, o.rank, '', NULL, NULL, NULL
-    FROM (
-      SELECT w.asset_id,
-             sum(CASE WHEN (aio.search_plan(q)).typed_plain THEN w.rank
-                      WHEN w.plain THEN w.rank / 1.5 ELSE w.rank * 1.5 END)::real AS rank
-      FROM aio.ocr_word AS w
-      WHERE w.word = ANY ((aio.search_plan(q)).or_words) AND w.is_word
-      GROUP BY w.asset_id
-    ) AS o
-"""
+# 0006's branch 5, the sum: from its SELECT to the end of the UNION.
+SUM_BRANCH = PREVIOUS.OCR_SEARCH_SQL[
+    PREVIOUS.OCR_SEARCH_SQL.index("    SELECT 5, ") : PREVIOUS.OCR_SEARCH_SQL.index("  ) AS u\n")
+]
+assert "sum(" in SUM_BRANCH and "GROUP BY w.asset_id" in SUM_BRANCH
 BEST_WORD_BRANCH = """    SELECT 5, o.asset_id, o.rank, '', NULL, NULL, NULL
     FROM (SELECT m.asset_id, m.rank FROM aio.or_matches(q) AS m ORDER BY m.rank DESC) AS o
 """
+# 0006's aio.ocr_search with branch 5 read from aio.or_matches. The sub-select's ORDER BY keeps it apart: it is
+# planned (and aio.or_matches inlined) only where the branch's condition holds, that is for an OR of words.
 OCR_SEARCH_SQL = (
     PREVIOUS.OCR_SEARCH_SQL.replace(SUM_BRANCH, BEST_WORD_BRANCH, 1)
     .replace(
