@@ -59,7 +59,9 @@ SEARCH_PLAN_SQL = PREVIOUS.SEARCH_PLAN_SQL.replace(
 assert "array_agg(DISTINCT substr(" in SEARCH_PLAN_SQL and OR_WORDS_STEP in SEARCH_PLAN_SQL
 
 
-SOME = "LIMIT (SELECT NULL::bigint)"  # no limit, but not a constant: the planner assumes a tenth of the rows
+UNREADABLE_LIMIT = (
+    "LIMIT (SELECT NULL::bigint)"  # no limit, but not a constant: the planner assumes a tenth of the rows
+)
 
 
 def _or_reads() -> str:
@@ -76,11 +78,12 @@ def _or_reads() -> str:
         where = word.format(place=place)
         reads += [
             f"SELECT {place} AS place, true AS plain_order, r.* FROM (SELECT w.asset_id, w.word, w.rank AS listed, "
-            f"w.rank FROM aio.ocr_word AS w WHERE {where} ORDER BY w.rank DESC {SOME}) AS r",
+            f"w.rank FROM aio.ocr_word AS w WHERE {where} ORDER BY w.rank DESC {UNREADABLE_LIMIT}) AS r",
             f"SELECT {place}, false, r.* FROM (SELECT w.asset_id, w.word, w.rank, w.rank FROM aio.ocr_word AS w "
-            f"WHERE {where} AND w.plain ORDER BY w.rank DESC {SOME}) AS r",
+            f"WHERE {where} AND w.plain ORDER BY w.rank DESC {UNREADABLE_LIMIT}) AS r",
             f"SELECT {place}, false, r.* FROM (SELECT w.asset_id, w.word, w.rank, w.rank * 2.25::real "
-            f"FROM aio.ocr_word AS w WHERE {where} AND NOT w.plain ORDER BY w.rank * 2.25::real DESC {SOME}) AS r",
+            f"FROM aio.ocr_word AS w WHERE {where} AND NOT w.plain "
+            f"ORDER BY w.rank * 2.25::real DESC {UNREADABLE_LIMIT}) AS r",
         ]
     return "\n    UNION ALL\n    ".join(reads)
 
