@@ -3,7 +3,7 @@
 // prints, per method, every call's milliseconds: hybrid (CLIP + OCR fused, the first page of 100) and
 // smart (CLIP alone, the same page) for comparison.
 const path = require('node:path');
-const { openSearchRepository } = require(path.join(__dirname, '..', 'tests', 'search_repository.cjs'));
+const { openSearchRepository } = require(path.join(__dirname, '..', 'tests', 'support', 'search_repository.cjs'));
 
 (async () => {
   const { db, repo } = openSearchRepository(process.argv[2]);

@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_ocr_search import PHOTOS_PER_STATEMENT, document  # noqa: E402
 
-from tests.conftest import migrate  # noqa: E402
-from tests.immich_native import build_immich, immich_migrate, node_env  # noqa: E402
-from tests.pgcluster import PgCluster, extension_available  # noqa: E402
-from tests.search_corpus import QUERIES  # noqa: E402
+from tests.support.database import fresh_database, migrate  # noqa: E402
+from tests.support.immich_native import build_immich, node_env  # noqa: E402
+from tests.support.pgcluster import PgCluster, extension_available  # noqa: E402
+from tests.support.search_corpus import QUERIES  # noqa: E402
 
 # What each required column of Immich's asset table gets (the releases differ in which are required).
 ASSET_COLUMNS = {
@@ -103,8 +103,7 @@ def main() -> None:
 
     cluster = PgCluster().start()
     try:
-        url = cluster.create_database("hybrid")
-        immich_migrate(work, url)
+        url = fresh_database(cluster, "hybrid", immich_build=work)
         assert migrate(url, "upgrade", "head") == 0
         with psycopg.connect(url, autocommit=True) as conn:
             started = time.perf_counter()

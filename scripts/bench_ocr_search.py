@@ -24,11 +24,11 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.aio_helpers import AIO_SEARCH_SQL  # noqa: E402
-from tests.conftest import migrate  # noqa: E402
-from tests.immich_search import SEARCH_SQL, tokenize_for_search  # noqa: E402
-from tests.pgcluster import PgCluster, extension_available  # noqa: E402
-from tests.search_corpus import DOCUMENTS, QUERIES  # noqa: E402
+from tests.support.aio_helpers import AIO_SEARCH_SQL  # noqa: E402
+from tests.support.database import fresh_database, migrate  # noqa: E402
+from tests.support.immich_search import SEARCH_SQL, tokenize_for_search  # noqa: E402
+from tests.support.pgcluster import PgCluster, extension_available  # noqa: E402
+from tests.support.search_corpus import DOCUMENTS, QUERIES  # noqa: E402
 
 LINES = [line for lines in DOCUMENTS.values() for line in lines]
 # The first page as the Immich patch asks for it: the OCR matches joined to the asset filters, best first.
@@ -142,9 +142,7 @@ def main() -> None:
 
     cluster = PgCluster().start()
     try:
-        url = cluster.create_database("bench")
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute((ROOT / "tests" / "immich_schema.sql").read_text())
+        url = fresh_database(cluster, "bench")
         assert migrate(url, "upgrade") == 0
         with psycopg.connect(url, autocommit=True) as conn:
             started = time.perf_counter()

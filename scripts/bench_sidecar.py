@@ -38,10 +38,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sidecar.config import available_cores  # noqa: E402
-from tests.checkpoints import build_random_checkpoint, checkpoint_cache_dir  # noqa: E402
-from tests.imagegen import OCR_CORPUS, TextImage  # noqa: E402
-from tests.photos import photo_jpeg  # noqa: E402
-from tests.upstream import free_port  # noqa: E402
+from tests.support.checkpoints import build_random_checkpoint, checkpoint_cache_dir  # noqa: E402
+from tests.support.imagegen import OCR_CORPUS, TextImage  # noqa: E402
+from tests.support.photos import photo_jpeg  # noqa: E402
+from tests.support.upstream import free_port  # noqa: E402
 
 CONFIGS = {
     "baseline": {"AIO_CLIP_BACKEND": "torch", "AIO_BATCH_MAX_SIZE": "1"},

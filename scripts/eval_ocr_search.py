@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""OCR search quality on the labelled hard set (tests/hard_corpus.py), per category: aio against Immich's
+"""OCR search quality on the labelled hard set (tests/support/hard_corpus.py), per category: aio against Immich's
 own method, after the photos were read by the sidecar's OCR (RapidOCR, the wheel's models).
 
 Starts a scratch PostgreSQL 15 (pgvector and zhparser installed: scripts/test.sh installs both),
@@ -23,11 +23,11 @@ sys.path.insert(0, str(ROOT))
 
 from sidecar.app import create_app  # noqa: E402
 from sidecar.config import Settings  # noqa: E402
-from tests.aio_helpers import asset_id, search_aio, search_immich  # noqa: E402
-from tests.conftest import migrate  # noqa: E402
-from tests.hard_corpus import PHOTOS  # noqa: E402
-from tests.ocr_search_eval import character_recall, evaluate, read_photos, store_as_immich, table  # noqa: E402
-from tests.pgcluster import PgCluster, extension_available  # noqa: E402
+from tests.support.aio_helpers import asset_id, search_aio, search_immich  # noqa: E402
+from tests.support.database import fresh_database, migrate  # noqa: E402
+from tests.support.hard_corpus import PHOTOS  # noqa: E402
+from tests.support.ocr_search_eval import character_recall, evaluate, read_photos, store_as_immich, table  # noqa: E402
+from tests.support.pgcluster import PgCluster, extension_available  # noqa: E402
 
 
 def main() -> int:
@@ -45,9 +45,8 @@ def main() -> int:
 
     cluster = PgCluster().start()
     try:
-        url = cluster.create_database("hard_set")
+        url = fresh_database(cluster, "hard_set")
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute((ROOT / "tests" / "immich_schema.sql").read_text())
             store_as_immich(conn, answers)
         if migrate(url, "upgrade") != 0:
             return 1

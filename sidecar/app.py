@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -13,20 +12,12 @@ from . import metrics
 from .config import Settings
 from .errors import SidecarError
 from .models.registry import ModelRegistry
-from .proxy import Upstream
+from .routes.immich import bp as immich_bp
+from .routes.mtphotos import bp as mtphotos_bp
+from .routes.ops import bp as ops_bp
+from .state import EXTENSION, Sidecar
 
 log = logging.getLogger("sidecar")
-
-
-class Sidecar:
-    """What the blueprints share, kept on `app.extensions["sidecar"]`."""
-
-    def __init__(self, settings: Settings, registry: ModelRegistry) -> None:
-        self.settings = settings
-        self.registry = registry
-        self.upstream = Upstream(settings.upstream_url, settings.upstream_timeout) if settings.upstream_url else None
-        # Upstream halves of split requests run beside local inference.
-        self.pool = ThreadPoolExecutor(max_workers=max(2, settings.request_threads), thread_name_prefix="upstream")
 
 
 def create_app(settings: Settings | None = None, registry: ModelRegistry | None = None) -> Flask:
@@ -36,12 +27,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_mb * 1024 * 1024
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_request_mb * 1024 * 1024
     app.json.ensure_ascii = False  # Chinese text stays readable in answers
-    app.extensions["sidecar"] = Sidecar(settings, registry)
-
-    from .routes.immich import bp as immich_bp
-    from .routes.mtphotos import bp as mtphotos_bp
-    from .routes.ops import bp as ops_bp
-
+    app.extensions[EXTENSION] = Sidecar(settings, registry)
     app.register_blueprint(immich_bp)
     app.register_blueprint(mtphotos_bp)
     app.register_blueprint(ops_bp)
@@ -89,9 +75,3 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         return jsonify(error=f"internal error: {type(error).__name__}"), 500
 
     return app
-
-
-def sidecar() -> Sidecar:
-    from flask import current_app
-
-    return current_app.extensions["sidecar"]

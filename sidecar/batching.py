@@ -99,33 +99,3 @@ class Batcher:
             self.rows += len(live)
             for index, (_, future) in enumerate(live):
                 future.set_result(output[index])
-
-
-class BatchedClip:
-    """A loaded CLIP model (torch or ONNX) behind one batcher per tower; batch size 1 calls it directly."""
-
-    def __init__(self, model, max_size: int, max_wait_s: float) -> None:
-        self.model = model
-        self.info = model.info
-        self.device = model.device
-        self.backend = model.backend
-        self._images = self._texts = None
-        if max_size > 1:
-            self._images = Batcher(model.embed_images, max_size, max_wait_s, f"{model.info.name}-visual")
-            self._texts = Batcher(model.embed_texts, max_size, max_wait_s, f"{model.info.name}-textual")
-
-    def stats(self) -> dict[str, tuple[int, int]]:
-        """(batches run, rows embedded) per tower; empty when batching is off."""
-        return {
-            tower: (batcher.batches, batcher.rows)
-            for tower, batcher in (("visual", self._images), ("textual", self._texts))
-            if batcher is not None
-        }
-
-    def encode_image(self, image) -> np.ndarray:
-        row = self.model.prepare_images([image])
-        return self._images.submit(row[0]) if self._images else self.model.embed_images(row)[0]
-
-    def encode_text(self, text: str) -> np.ndarray:
-        row = self.model.prepare_texts([text])
-        return self._texts.submit(row[0]) if self._texts else self.model.embed_texts(row)[0]

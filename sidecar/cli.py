@@ -45,9 +45,10 @@ def serve(settings: Settings) -> None:
         def load(self):
             # Runs in each worker: every worker has its own models, loaded once.
             from .app import create_app
+            from .state import sidecar_of
 
             app = create_app(settings)
-            registry = app.extensions["sidecar"].registry
+            registry = sidecar_of(app).registry
             registry.preload()
             registry.start_idle_unloader()
             return app

@@ -29,6 +29,8 @@ def database_url(env: Mapping[str, str] | None = None) -> str:
 
 
 def alembic_config(url: str | None = None):
+    """The migrations' Alembic configuration (alembic.ini of the checkout, or AIO_ALEMBIC_INI where the package is
+    installed apart from them, as in Dockerfile.sidecar), with the database URL for alembic/env.py."""
     from alembic.config import Config
 
     config = Config(str(Path(os.environ.get("AIO_ALEMBIC_INI", ROOT / "alembic.ini"))))
@@ -37,22 +39,11 @@ def alembic_config(url: str | None = None):
     return config
 
 
-def earlier_revision(path: Path):
-    """An earlier Alembic revision's module, for the definitions a later downgrade restores (revision files
-    are not importable by name: they start with a digit)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(f"aio_revision_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def run_db_command(action: str, revision: str | None = None, url: str | None = None) -> int:
     from alembic import command
 
-    config = alembic_config(url)
     try:
+        config = alembic_config(url or database_url())
         if action == "upgrade":
             command.upgrade(config, revision or "head")
         elif action == "downgrade":

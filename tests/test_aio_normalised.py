@@ -10,9 +10,9 @@ import sys
 import psycopg
 import pytest
 
-from .aio_helpers import insert_ocr, search_aio
-from .conftest import ZHPARSER_SKIP, migrate, zhparser_available
-from .immich_native import ROOT
+from .support.aio_helpers import insert_ocr, search_aio
+from .support.database import ZHPARSER_SKIP, migrate, zhparser_available
+from .support.immich_native import ROOT
 
 pytestmark = [
     pytest.mark.postgres,

@@ -3,8 +3,8 @@
 import psycopg
 import pytest
 
-from .aio_helpers import asset_id, insert_ocr, search_aio
-from .conftest import ZHPARSER_SKIP, head_revision, migrate, zhparser_available
+from .support.aio_helpers import asset_id, insert_ocr, search_aio
+from .support.database import ZHPARSER_SKIP, head_revision, migrate, zhparser_available
 
 pytestmark = pytest.mark.postgres
 
@@ -57,8 +57,8 @@ def test_cycle_leaves_immich_untouched(immich_db, mode):
         assert len(documents(conn)) == 1, "the second upgrade back-fills again"
 
 
-def test_refuses_without_immich_tables(pg_cluster, capsys):
-    url = pg_cluster.create_database("empty")
+def test_refuses_without_immich_tables(new_database, capsys):
+    url = new_database("empty", schema=None)
     assert migrate(url, "upgrade", mode="degraded") == 1
     assert "Immich's tables asset, asset_ocr are missing" in capsys.readouterr().err
     with connect(url) as conn:

@@ -6,9 +6,9 @@ import string
 import psycopg
 import pytest
 
-from .aio_helpers import asset_id, evaluate, insert_ocr, search_aio, search_immich
-from .conftest import ZHPARSER_SKIP, migrate, zhparser_available
-from .search_corpus import DOCUMENTS, MUST_NOT_MATCH, QUERIES
+from .support.aio_helpers import asset_id, evaluate, insert_ocr, search_aio, search_immich
+from .support.database import ZHPARSER_SKIP, migrate, zhparser_available
+from .support.search_corpus import DOCUMENTS, MUST_NOT_MATCH, QUERIES
 
 pytestmark = [
     pytest.mark.postgres,
@@ -18,12 +18,8 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def corpus_db(pg_cluster):
-    url = pg_cluster.create_database("search_quality")
-    from pathlib import Path
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute((Path(__file__).parent / "immich_schema.sql").read_text())
+def corpus_db(new_database):
+    url = new_database("search_quality")
     assert migrate(url, "upgrade") == 0
     with psycopg.connect(url, autocommit=True) as conn:
         for name, lines in DOCUMENTS.items():

@@ -5,15 +5,14 @@ order of ranking every match."""
 import json
 import random
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from .aio_helpers import insert_ocr
-from .conftest import ZHPARSER_SKIP, migrate, zhparser_available
-from .search_corpus import DOCUMENTS
+from .support.aio_helpers import insert_ocr
+from .support.database import ZHPARSER_SKIP, migrate, zhparser_available
+from .support.search_corpus import DOCUMENTS
 
 pytestmark = [
     pytest.mark.postgres,
@@ -104,10 +103,8 @@ def load_library(conn, count: int, seed: int = 3) -> None:
 
 
 @pytest.fixture(scope="module")
-def library(pg_cluster):
-    url = pg_cluster.create_database("word_lists")
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute((Path(__file__).parent / "immich_schema.sql").read_text())
+def library(new_database):
+    url = new_database("word_lists")
     assert migrate(url, "upgrade") == 0
     conn = psycopg.connect(url, autocommit=True)
     load_library(conn, 3000)

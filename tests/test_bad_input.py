@@ -11,7 +11,7 @@ from PIL import Image
 
 from sidecar.app import create_app
 
-from .conftest import clip_textual, clip_visual, immich_form, jpeg_bytes, ocr_entries
+from .support.immich_requests import clip_textual, clip_visual, immich_form, jpeg_bytes, ocr_entries
 
 
 def png_header_only(width: int, height: int) -> bytes:

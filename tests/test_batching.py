@@ -161,6 +161,6 @@ def test_batched_clip_matches_unbatched_under_concurrency(base_settings, photos_
 def photos_small():
     from sidecar.images import decode_image
 
-    from .photos import photo_jpeg
+    from .support.photos import photo_jpeg
 
     return [decode_image(photo_jpeg(320 + 16 * i, 240, 1 + (i % 2) * 5, seed=i), 10**8) for i in range(6)]

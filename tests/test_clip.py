@@ -8,7 +8,8 @@ import pytest
 
 from sidecar.models.names import CN_CLIP_MODELS
 
-from .conftest import TEST_MODELS, clip_textual, clip_visual, immich_form, jpeg_bytes
+from .support.checkpoints import TEST_MODELS
+from .support.immich_requests import clip_textual, clip_visual, immich_form, jpeg_bytes
 
 
 def embedding(response) -> np.ndarray:

@@ -1,3 +1,4 @@
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -58,10 +59,68 @@ def test_alias_to_an_unknown_model_is_refused():
         ModelRegistry(Settings(clip_aliases={"ViT-B-32__openai": "cn-clip-ViT-B-32"}))
 
 
-def test_readme_documents_every_variable():
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    assert settings_table() in readme, "README's configuration table is stale: paste `immich-sidecar config`"
+def test_docs_document_every_variable():
+    docs = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert settings_table() in docs, "docs/configuration.md's table is stale: paste `immich-sidecar config`"
     assert len(SETTINGS) == settings_table().count("\n") - 1
+
+
+def test_each_setting_is_one_declaration():
+    """The dataclass fields, the environment names and the table rows are the same list, in one order."""
+    names = [item.name for item in fields(Settings)]
+    assert list(SETTINGS) == names
+    assert [spec.env for spec in SETTINGS.values()] == [
+        line.split("`")[1] for line in settings_table().splitlines()[2:]
+    ]
+    assert len({spec.env for spec in SETTINGS.values()}) == len(names), "one variable per setting"
+
+
+def test_documented_defaults_are_the_defaults():
+    defaults = Settings()
+    for attr, spec in SETTINGS.items():
+        if spec.default and not spec.default.startswith("<"):
+            assert getattr(defaults, attr) == spec.parse(spec.env, spec.default), attr
+    assert defaults.cache_folder == Path("~/.cache/immich_ml").expanduser()
+    assert (defaults.upstream_timeout, defaults.clip_download, defaults.clip_aliases) == (120.0, False, {})
+    assert defaults.clip_model_dir is None and defaults.ocr_model_dir is None
+
+
+def test_an_empty_variable_keeps_the_default():
+    empty = Settings.from_env({spec.env: " " for spec in SETTINGS.values()})
+    assert empty == Settings(request_threads=empty.request_threads)
+
+
+def test_every_variable_is_read():
+    """A value for every variable reaches its field (no setting is declared but never parsed)."""
+    values = {
+        "IMMICH_HOST": "::",
+        "IMMICH_LOG_LEVEL": "debug",
+        "MACHINE_LEARNING_CACHE_FOLDER": "/cache",
+        "MACHINE_LEARNING_PRELOAD__CLIP__VISUAL": "cn-clip-RN50",
+        "MACHINE_LEARNING_PRELOAD__CLIP__TEXTUAL": "cn-clip-RN50",
+        "MACHINE_LEARNING_PRELOAD__OCR__RECOGNITION": "PP-OCRv5_server",
+        "AIO_DEVICE": "cpu",
+        "AIO_CLIP_MODEL": "cn-clip-RN50",
+        "AIO_CLIP_MODEL_DIR": "/clip",
+        "AIO_CLIP_BACKEND": "onnx",
+        "AIO_CLIP_ONNX_PRECISION": "int8",
+        "AIO_CLIP_ONNX_DIR": "/onnx",
+        "AIO_CLIP_DOWNLOAD": "true",
+        "AIO_CLIP_ALIASES": "a=cn-clip-RN50",
+        "AIO_OCR_MODEL_DIR": "/ocr",
+        "AIO_OCR_MIN_DETECTION_SCORE": "0.25",
+        "AIO_OCR_MIN_RECOGNITION_SCORE": "0.25",
+        "AIO_UPSTREAM_ML_URL": "http://ml:3003",
+        "AIO_UPSTREAM_TIMEOUT_S": "7.5",
+        "AIO_MT_PHOTOS_API_KEY": "key",
+    }
+    # The integer settings: a value above every minimum and unlike every default.
+    env = {spec.env: values.get(spec.env, "33") for spec in SETTINGS.values()}
+    settings, defaults = Settings.from_env(env), Settings(request_threads=1)  # not the core count
+    unchanged = [attr for attr in SETTINGS if getattr(settings, attr) == getattr(defaults, attr)]
+    assert unchanged == []
+    assert settings.cache_folder == Path("/cache") and settings.clip_aliases == {"a": "cn-clip-RN50"}
+    assert (settings.upstream_timeout, settings.clip_download, settings.workers) == (7.5, True, 33)
 
 
 def test_immich_ml_v3_names_and_earlier_names_with_one_warning_each(caplog):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .immich_native import ROOT, pristine_source
+from .support.immich_native import ROOT, pristine_source
 
 pytestmark = [pytest.mark.immich]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from .e2e_client import (
+from .support.e2e_client import (
     CLIP_MODEL,
     EMAIL,
     PASSWORD,
@@ -31,7 +31,7 @@ from .e2e_client import (
     upload,
     wait_for_jobs,
 )
-from .immich_native import ROOT, build_immich, node_env
+from .support.immich_native import ROOT, build_immich, node_env
 
 pytestmark = [pytest.mark.immich, pytest.mark.postgres]
 
@@ -92,7 +92,7 @@ def stack(request, checkpoint_dir):
     work, reason = build_immich("--patched", "--web", version=request.param)
     if work is None:
         pytest.skip(f"e2e tier SKIPPED for v{request.param}: {reason}")
-    from .e2e_stack import Stack
+    from .support.e2e_stack import Stack
 
     # v3.1.0 resolves its ML requests relative to the URL: it gets one with a path, as behind a proxy.
     stack = Stack(work, checkpoint_dir, CLIP_MODEL, "" if request.param == "2.4.1" else "/immich-ml/").start()
@@ -220,7 +220,16 @@ def test_browser_search_and_regenerate_ocr(stack, library):
     toolchain = Path(node_env()["PATH"].split(os.pathsep)[0]).parent
     before = stack.sidecar_requests("ocr")
     result = subprocess.run(
-        ["node", str(ROOT / "tests" / "e2e_browser.mjs"), str(toolchain), stack.url, EMAIL, PASSWORD, str(shots), "3"],
+        [
+            "node",
+            str(ROOT / "tests" / "support" / "e2e_browser.mjs"),
+            str(toolchain),
+            stack.url,
+            EMAIL,
+            PASSWORD,
+            str(shots),
+            "3",
+        ],
         env=node_env(),
         capture_output=True,
         text=True,

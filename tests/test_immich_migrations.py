@@ -2,16 +2,15 @@
 
 Runs Immich's migration runner (`node server/dist/bin/migrations.js run`) from a native build of the
 Immich source (scripts/immich_build.sh); skips loudly when that source is not on this machine. It also
-checks that tests/immich_schema.sql, the DDL the other tiers use, is faithful to the real tables."""
+checks that tests/support/immich_schema.sql, the DDL the other tiers use, is faithful to the real tables."""
 
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
 
-from .conftest import migrate, zhparser_available
-from .immich_native import add_asset, immich_database
+from .support.database import migrate, zhparser_available
+from .support.immich_native import add_asset
 from .test_aio_schema import IMMICH_CATALOG
 
 pytestmark = [pytest.mark.postgres, pytest.mark.immich]
@@ -20,8 +19,8 @@ MODE = "zhparser" if zhparser_available() else "degraded"
 
 
 @pytest.fixture()
-def real_immich_db(pg_cluster, immich_server, request):
-    return immich_database(pg_cluster, immich_server, request.node.name)
+def real_immich_db(new_database, immich_server, request):
+    return new_database("r_" + request.node.name[:50], immich_build=immich_server)
 
 
 def found(conn, query: str) -> set[uuid.UUID]:
@@ -76,11 +75,10 @@ CONSTRAINTS = (
 )
 
 
-def test_minimal_ddl_matches_immich(real_immich_db, pg_cluster):
-    """tests/immich_schema.sql (used where the Immich source is absent) agrees with the real tables."""
-    minimal = pg_cluster.create_database("minimal_ddl")
+def test_minimal_ddl_matches_immich(real_immich_db, new_database):
+    """tests/support/immich_schema.sql (used where the Immich source is absent) agrees with the real tables."""
+    minimal = new_database("minimal_ddl")
     with psycopg.connect(minimal, autocommit=True) as conn:
-        conn.execute((Path(__file__).parent / "immich_schema.sql").read_text())
         ours = {tuple(row[:2]): row[2:] for row in conn.execute(COLUMNS)}
         our_indexes, our_constraints = (
             dict(conn.execute(INDEXES).fetchall()),

@@ -9,8 +9,8 @@ import uuid
 import psycopg
 import pytest
 
-from .conftest import migrate, zhparser_available
-from .immich_native import add_asset, build_immich, immich_database, immich_schema_drift
+from .support.database import migrate, zhparser_available
+from .support.immich_native import add_asset, build_immich, immich_schema_drift
 from .test_aio_schema import IMMICH_CATALOG
 
 pytestmark = [pytest.mark.postgres, pytest.mark.immich]
@@ -27,8 +27,8 @@ def immich_v3():
 
 
 @pytest.fixture()
-def v3_db(pg_cluster, immich_v3, request):
-    return immich_database(pg_cluster, immich_v3, "v3_" + request.node.name)
+def v3_db(new_database, immich_v3, request):
+    return new_database("r_v3_" + request.node.name[:50], immich_build=immich_v3)
 
 
 def search(conn, query: str) -> list[uuid.UUID]:

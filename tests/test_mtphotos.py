@@ -5,8 +5,8 @@ import io
 import numpy as np
 import pytest
 
-from .conftest import jpeg_bytes
-from .imagegen import OCR_CORPUS, font_path
+from .support.imagegen import OCR_CORPUS, font_path
+from .support.immich_requests import jpeg_bytes
 
 KEY = {"api-key": "mt_photos_ai_extra"}
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from .conftest import immich_form, ocr_entries
-from .imagegen import OCR_CORPUS, font_path
-from .ocr_search_eval import edit_distance
+from .support.imagegen import OCR_CORPUS, font_path
+from .support.immich_requests import immich_form, ocr_entries
+from .support.ocr_search_eval import edit_distance
 
 pytestmark = pytest.mark.skipif(font_path() is None, reason="CJK font missing: apt-get install fonts-wqy-zenhei")
 
@@ -103,7 +103,7 @@ def test_max_resolution_is_honoured(client, registry, monkeypatch):
 
 
 def test_images_without_text_and_tiny_images_give_empty_lists(client):
-    from .conftest import jpeg_bytes
+    from .support.immich_requests import jpeg_bytes
 
     for data in (jpeg_bytes(), jpeg_bytes(size=(20, 20))):
         response = client.post("/predict", data=immich_form(ocr_entries(), image=data))
@@ -144,7 +144,7 @@ def test_model_dir_replaces_the_bundled_models(tmp_path):
     ):
         shutil.copy(bundled / source, tmp_path / target)
     custom = RapidOcrModel(tmp_path).load()
-    assert str(tmp_path) in custom.models
+    assert str(tmp_path) in custom.weights
     image = Image.open(io.BytesIO(OCR_CORPUS[0].jpeg())).convert("RGB")
     expected = RapidOcrModel().load().predict(image, 0.5, 0.8, 736)
     got = custom.predict(image, 0.5, 0.8, 736)

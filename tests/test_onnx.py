@@ -16,8 +16,8 @@ from sidecar.images import decode_image
 from sidecar.models.clip_onnx import EXPORT_FORMAT, export_is_current
 from sidecar.models.names import CN_CLIP_MODELS
 
-from .conftest import clip_textual, clip_visual, immich_form
-from .photos import PHOTO_SHAPES, photo_jpeg
+from .support.immich_requests import clip_textual, clip_visual, immich_form
+from .support.photos import PHOTO_SHAPES, photo_jpeg
 
 MODEL = "cn-clip-ViT-B-16"
 INFO = CN_CLIP_MODELS[MODEL]

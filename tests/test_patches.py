@@ -18,8 +18,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from .conftest import ZHPARSER_SKIP, migrate, zhparser_available
-from .immich_native import ROOT, build_immich, immich_migrate, node_env, pnpm, pristine_source
+from .support.database import ZHPARSER_SKIP, migrate, zhparser_available
+from .support.immich_native import ROOT, build_immich, node_env, pnpm, pristine_source
 
 pytestmark = [pytest.mark.immich]
 
@@ -160,13 +160,12 @@ def test_web_build(patched):
 
 
 @pytest.mark.skipif(not zhparser_available(), reason=ZHPARSER_SKIP)
-def test_patched_search_queries_on_a_real_database(patched, version, pg_cluster):
+def test_patched_search_queries_on_a_real_database(patched, version, new_database):
     """The SQL the patch generates (OCR ranking, fallback, hybrid fusion, Immich 3's filter model) against
     real tables."""
-    from .immich_native import add_asset
+    from .support.immich_native import add_asset
 
-    url = pg_cluster.create_database("patched_search_" + version.replace(".", "_"))
-    immich_migrate(patched, url)
+    url = new_database("patched_search_" + version, immich_build=patched)
     with psycopg.connect(url, autocommit=True) as conn:
         invoice = add_asset(conn, ["增值税电子普通发票", "发票号码 12345678", "发票 金额 128.00"])
         receipt = add_asset(conn, ["超市购物小票", "如需发票请到服务台"])
@@ -179,7 +178,7 @@ def test_patched_search_queries_on_a_real_database(patched, version, pg_cluster)
 
     def search() -> dict:
         result = subprocess.run(
-            ["node", str(ROOT / "tests" / "search_sql_check.cjs"), str(patched / "server"), query],
+            ["node", str(ROOT / "tests" / "support" / "search_sql_check.cjs"), str(patched / "server"), query],
             env=node_env(DB_URL=url),
             capture_output=True,
             text=True,

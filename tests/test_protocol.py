@@ -6,7 +6,7 @@ import pytest
 from sidecar.errors import UnprocessableRequest
 from sidecar.protocol import option_number, parse_entries, serialize_embedding
 
-from .conftest import clip_textual, face_entries, ocr_entries
+from .support.immich_requests import clip_textual, face_entries, ocr_entries
 
 
 def test_parses_every_immich_request_shape():
@@ -75,7 +75,7 @@ def test_embedding_serialises_as_a_json_array_string_with_float32_values():
 
 def test_ping_and_predict_answer_under_a_path_prefix(client):
     """Immich v3 joins `ping` and `predict` to each ML URL relatively: http://host/ml/ asks /ml/predict."""
-    from .conftest import clip_textual, immich_form
+    from .support.immich_requests import clip_textual, immich_form
 
     assert client.get("/ml/ping").get_data(as_text=True) == "pong"
     assert client.get("/a/b/ping").status_code == 200

@@ -11,8 +11,8 @@ import requests
 
 from sidecar.app import create_app
 
-from .conftest import clip_textual, clip_visual, face_entries, jpeg_bytes, ocr_entries
-from .upstream import UpstreamServer, free_port
+from .support.immich_requests import clip_textual, clip_visual, face_entries, jpeg_bytes, ocr_entries
+from .support.upstream import UpstreamServer, free_port
 
 FACES = {
     "facial-recognition": [

@@ -1,16 +1,14 @@
-"""Search quality on photos as users take them (tests/hard_corpus.py): Traditional and Simplified, full-width,
+"""Search quality on photos as users take them (tests/support/hard_corpus.py): Traditional and Simplified, full-width,
 numbers and codes, Japanese; read by the sidecar's real OCR, searched by aio and by Immich's own method."""
-
-from pathlib import Path
 
 import psycopg
 import pytest
 
-from .aio_helpers import asset_id, search_aio
-from .conftest import ZHPARSER_SKIP, migrate, zhparser_available
-from .hard_corpus import CATEGORIES, MUST_NOT_MATCH
-from .imagegen import font_path
-from .ocr_search_eval import character_recall, evaluate, read_photos, store_as_immich, table
+from .support.aio_helpers import asset_id, search_aio
+from .support.database import ZHPARSER_SKIP, migrate, zhparser_available
+from .support.hard_corpus import CATEGORIES, MUST_NOT_MATCH
+from .support.imagegen import font_path
+from .support.ocr_search_eval import character_recall, evaluate, read_photos, store_as_immich, table
 
 pytestmark = [
     pytest.mark.postgres,
@@ -26,10 +24,9 @@ def answers(app):
 
 
 @pytest.fixture(scope="module")
-def hard_db(pg_cluster, answers):
-    url = pg_cluster.create_database("hard_set")
+def hard_db(new_database, answers):
+    url = new_database("hard_set")
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute((Path(__file__).parent / "immich_schema.sql").read_text())
         store_as_immich(conn, answers)
     assert migrate(url, "upgrade") == 0  # a library that already has OCR: the back-fill builds the documents
     conn = psycopg.connect(url, autocommit=True)

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import requests
 
-from .conftest import clip_textual, clip_visual, jpeg_bytes, ocr_entries
+from .support.immich_requests import clip_textual, clip_visual, jpeg_bytes, ocr_entries
+from .support.upstream import free_port
 from .test_bad_input import BAD_IMAGES
-from .upstream import free_port
 
 
 @pytest.fixture(scope="module")

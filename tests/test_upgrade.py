@@ -17,8 +17,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from .conftest import migrate
-from .e2e_client import (
+from .support.database import migrate
+from .support.e2e_client import (
     CLIP_MODEL,
     EMAIL,
     PASSWORD,
@@ -29,7 +29,7 @@ from .e2e_client import (
     upload,
     wait_for_jobs,
 )
-from .immich_native import ROOT, build_immich
+from .support.immich_native import ROOT, build_immich
 
 pytestmark = [pytest.mark.immich, pytest.mark.postgres]
 
@@ -82,7 +82,7 @@ def builds():
 @pytest.fixture(scope="module")
 def upgraded(builds, checkpoint_dir):
     """The README's upgrade steps on a v2.4.1 stack with data; what was seen before and after."""
-    from .e2e_stack import Stack
+    from .support.e2e_stack import Stack
 
     stack = Stack(builds["2.4.1"], checkpoint_dir, CLIP_MODEL).start()
     try:

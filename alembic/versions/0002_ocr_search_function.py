@@ -6,9 +6,13 @@ Create Date: 2026-11-25
 
 The Immich patch joins `aio.ocr_search(query)` to its asset query and orders by `rank`, so query
 parsing, matching and ranking stay here, testable in SQL, and the TypeScript side stays one join.
+Its definition: alembic/sql/0002/ocr_search.sql. The current one is the newest alembic/sql/*/ocr_search.sql
+(0007), and alembic/schema.sql shows the whole schema at head.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from alembic import op
 
@@ -18,23 +22,16 @@ branch_labels = None
 depends_on = None
 
 
-# Also restored from here by the downgrade of the revision that replaces it.
-OCR_SEARCH_SQL = """
-CREATE OR REPLACE FUNCTION aio.ocr_search(q text)
-RETURNS TABLE (asset_id uuid, rank real)
-LANGUAGE sql STABLE PARALLEL SAFE ROWS 100
-AS $$
-  SELECT d.asset_id, aio.ocr_rank(d.tsv, query)
-  FROM aio.ocr_query(q) AS query, aio.ocr_document AS d
-  WHERE numnode(query) > 0 AND d.tsv @@ query
-$$;
-COMMENT ON FUNCTION aio.ocr_search(text) IS
-  'OCR documents matching a user query (any input: words, "phrases", OR, -exclusions), with aio.ocr_rank';
-"""
+# alembic/sql/<revision>/<object>.sql: every definition a revision installs, whole, as psql takes it.
+SQL = Path(__file__).resolve().parents[1] / "sql"
+
+
+def sql(name: str) -> str:
+    return (SQL / name).read_text(encoding="utf-8")
 
 
 def upgrade() -> None:
-    op.get_bind().exec_driver_sql(OCR_SEARCH_SQL)
+    op.get_bind().exec_driver_sql(sql("0002/ocr_search.sql"))
 
 
 def downgrade() -> None:

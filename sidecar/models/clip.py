@@ -12,7 +12,8 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ModelUnavailable
-from .clip_preprocess import CONTEXT_LENGTH, ClipEncoder, normalise
+from .base import ClipBackend
+from .clip_preprocess import CONTEXT_LENGTH, normalise
 from .names import ClipModelInfo
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def resolve_device(setting: str) -> str:
     return setting
 
 
-class TorchClipModel(ClipEncoder):
+class TorchClipModel(ClipBackend):
     """Both towers of one cn-clip model; embeddings come back L2-normalised, float32."""
 
     backend = "torch"

@@ -15,7 +15,8 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ModelUnavailable
-from .clip_preprocess import ClipEncoder, ClipTokenizer, normalise, preprocess_images
+from .base import ClipBackend
+from .clip_preprocess import ClipTokenizer, normalise, preprocess_images
 from .names import ClipModelInfo
 
 log = logging.getLogger(__name__)
@@ -60,10 +61,8 @@ def providers_for(device: str) -> list[str]:
     return ["CPUExecutionProvider"]
 
 
-class OnnxClipModel(ClipEncoder):
+class OnnxClipModel(ClipBackend):
     """Both towers of one exported cn-clip model; same interface as TorchClipModel."""
-
-    backend = "onnx"
 
     def __init__(
         self,
@@ -77,6 +76,7 @@ class OnnxClipModel(ClipEncoder):
         self.info = info
         self.onnx_root = onnx_root
         self.precision = precision
+        self.backend = f"onnx-{precision}"
         self.requested_device = device
         self.threads = threads
         self.inter_op_threads = inter_op_threads

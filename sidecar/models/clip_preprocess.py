@@ -88,26 +88,3 @@ def normalise(features: np.ndarray) -> np.ndarray:
     features = np.asarray(features, dtype=np.float32)
     norms = np.linalg.norm(features, axis=-1, keepdims=True)
     return (features / np.maximum(norms, 1e-12)).astype(np.float32)
-
-
-class ClipEncoder:
-    """What both CLIP backends share: encoding is preparing inputs, then embedding them. The steps are
-    separate so that the batcher can prepare in each request's thread and embed many at once."""
-
-    def prepare_images(self, images: Sequence[Image.Image]) -> np.ndarray:
-        raise NotImplementedError
-
-    def prepare_texts(self, texts: Sequence[str]) -> np.ndarray:
-        raise NotImplementedError
-
-    def embed_images(self, batch: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def embed_texts(self, tokens: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def encode_images(self, images: Sequence[Image.Image]) -> np.ndarray:
-        return self.embed_images(self.prepare_images(images))
-
-    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        return self.embed_texts(self.prepare_texts(texts))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -19,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ModelUnavailable
+from .base import OcrResult
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +27,9 @@ _MIN_DETECTABLE_SIDE = 32  # below this the detector has nothing to work with (I
 BUNDLED_MODELS = "PP-OCRv6 small det+rec, PP-OCRv4 mobile cls (rapidocr wheel)"
 
 
-@dataclass(frozen=True)
-class OcrResult:
-    text: list[str]
-    box: np.ndarray  # (n, 8): x1 y1 .. x4 y4, normalised to 0..1, clockwise from top-left
-    box_score: np.ndarray
-    text_score: np.ndarray
-
-
 class RapidOcrModel:
+    """Implements `OcrModel` (models/base.py)."""
+
     backend = "rapidocr"
 
     @property
@@ -49,7 +43,7 @@ class RapidOcrModel:
         self.use_cuda = use_cuda
         self.threads = threads
         self.batch_size = batch_size
-        self.models = BUNDLED_MODELS if model_dir is None else f"det.onnx, rec.onnx, cls.onnx of {model_dir}"
+        self.weights = BUNDLED_MODELS if model_dir is None else f"det.onnx, rec.onnx, cls.onnx of {model_dir}"
         self._detector = self._classifier = self._recogniser = None
 
     def load(self) -> RapidOcrModel:
@@ -78,7 +72,7 @@ class RapidOcrModel:
         self._detector = engine._load_det_model()
         self._classifier = engine._load_cls_model()
         self._recogniser = engine._load_rec_model()
-        log.info("loaded RapidOCR: %s", self.models)
+        log.info("loaded RapidOCR: %s", self.weights)
         return self
 
     def predict(

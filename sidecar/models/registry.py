@@ -6,24 +6,33 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from ..config import ConfigError, Settings
 from ..errors import ModelUnavailable
 from ..protocol import CLIP, OCR, ModelEntry
+from .base import ClipBackend, ClipModel, OcrModel
+from .batched_clip import BatchedClip
 from .names import CN_CLIP_MODELS, OCR_MODEL_NAMES, ClipModelInfo, is_ocr_name, resolve_clip_name
 
 log = logging.getLogger(__name__)
 
 OCR_KEY = "rapidocr"  # every served OCR name is answered by the same RapidOCR engine
 
+ClipFactory = Callable[[Settings, ClipModelInfo], ClipModel]
+OcrFactory = Callable[[Settings], OcrModel]
+M = TypeVar("M")
+
 
 @dataclass
-class _Slot:
-    model: Any | None = None
+class _Slot(Generic[M]):
+    """Where one model lives: loaded at most once at a time, dropped when idle."""
+
+    name: str  # as loaded() lists it: clip/<model name> or ocr/rapidocr
+    model: M | None = None
     last_used: float = 0.0
-    lock: threading.Lock | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)  # held while loading
 
 
 def clip_backend(settings: Settings, info: ClipModelInfo) -> str:
@@ -35,13 +44,12 @@ def clip_backend(settings: Settings, info: ClipModelInfo) -> str:
     return "onnx" if export_exists(settings.onnx_dir, info, settings.clip_onnx_precision) else "torch"
 
 
-def _load_clip(settings: Settings, info: ClipModelInfo) -> Any:
-    from ..batching import BatchedClip
-
+def _load_clip(settings: Settings, info: ClipModelInfo) -> ClipModel:
+    # The runtimes are imported only for the backend in use: the ONNX path never imports torch.
     if clip_backend(settings, info) == "onnx":
         from .clip_onnx import OnnxClipModel
 
-        model: Any = OnnxClipModel(
+        backend: ClipBackend = OnnxClipModel(
             info,
             settings.onnx_dir,
             settings.clip_onnx_precision,
@@ -52,17 +60,17 @@ def _load_clip(settings: Settings, info: ClipModelInfo) -> Any:
     else:
         from .clip import TorchClipModel, resolve_device
 
-        model = TorchClipModel(
+        backend = TorchClipModel(
             info,
             settings.checkpoint_dir,
             resolve_device(settings.device),
             settings.clip_download,
             settings.inference_threads,
         ).load()
-    return BatchedClip(model, settings.batch_max_size, settings.batch_max_wait_ms / 1000)
+    return BatchedClip(backend, settings.batch_max_size, settings.batch_max_wait_ms / 1000)
 
 
-def _rapid_ocr(settings: Settings) -> Any:
+def _rapid_ocr(settings: Settings) -> OcrModel:
     from .ocr import RapidOcrModel
 
     use_cuda = settings.device == "cuda"
@@ -73,8 +81,8 @@ class ModelRegistry:
     def __init__(
         self,
         settings: Settings,
-        clip_factory: Callable[[Settings, ClipModelInfo], Any] = _load_clip,
-        ocr_factory: Callable[[Settings], Any] = _rapid_ocr,
+        clip_factory: ClipFactory = _load_clip,
+        ocr_factory: OcrFactory = _rapid_ocr,
     ) -> None:
         for alias, target in settings.clip_aliases.items():
             if target not in CN_CLIP_MODELS:
@@ -84,7 +92,8 @@ class ModelRegistry:
         self.settings = settings
         self._clip_factory = clip_factory
         self._ocr_factory = ocr_factory
-        self._slots: dict[tuple[str, str], _Slot] = {}
+        self._clip_slots: dict[str, _Slot[ClipModel]] = {}  # by cn-clip model name
+        self._ocr_slot: _Slot[OcrModel] = _Slot(f"{OCR}/{OCR_KEY}")
         self._lock = threading.Lock()
         self._ttl_thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -104,46 +113,50 @@ class ModelRegistry:
         return all(self.serves(entry) for entry in entries)
 
     # --- loading ---------------------------------------------------------------------------------
-    def clip(self, name: str) -> Any:
+    def clip(self, name: str) -> ClipModel:
         info = self.clip_info(name)
         if info is None:
             raise ModelUnavailable(f"CLIP model {name!r} is not served here")
-        return self._get((CLIP, info.name), lambda: self._clip_factory(self.settings, info))
-
-    def ocr(self) -> Any:
-        return self._get((OCR, OCR_KEY), lambda: self._ocr_factory(self.settings))
-
-    def _get(self, key: tuple[str, str], load: Callable[[], Any]) -> Any:
         with self._lock:
-            slot = self._slots.setdefault(key, _Slot(lock=threading.Lock()))
-        assert slot.lock is not None
-        if slot.model is None:
+            slot = self._clip_slots.setdefault(info.name, _Slot(f"{CLIP}/{info.name}"))
+        return self._get(slot, lambda: self._clip_factory(self.settings, info))
+
+    def ocr(self) -> OcrModel:
+        return self._get(self._ocr_slot, lambda: self._ocr_factory(self.settings))
+
+    def _get(self, slot: _Slot[M], load: Callable[[], M]) -> M:
+        model = slot.model
+        if model is None:
             with slot.lock:  # one load per worker, however many requests wait for it
-                if slot.model is None:
+                if (model := slot.model) is None:
                     started = time.perf_counter()
-                    slot.model = load()
-                    log.info("model %s ready in %.1f s", "/".join(key), time.perf_counter() - started)
+                    model = slot.model = load()
+                    log.info("model %s ready in %.1f s", slot.name, time.perf_counter() - started)
         slot.last_used = time.monotonic()
-        return slot.model
+        return model
+
+    def _slots(self) -> list[_Slot[ClipModel] | _Slot[OcrModel]]:
+        return [*self._clip_slots.values(), self._ocr_slot]
 
     def loaded(self) -> list[str]:
         with self._lock:
-            return sorted("/".join(key) for key, slot in self._slots.items() if slot.model is not None)
+            return sorted(slot.name for slot in self._slots() if slot.model is not None)
 
     def describe(self) -> dict[str, dict[str, str]]:
         """What each loaded model runs on: backend (torch, onnx-fp32, onnx-int8, rapidocr) and device; for OCR
         also the Immich model names it answers and the model files that answer them."""
         with self._lock:
-            loaded = {"/".join(key): slot.model for key, slot in self._slots.items() if slot.model is not None}
-        described = {}
-        for name, model in sorted(loaded.items()):
-            backend = getattr(model, "backend", type(model).__name__)
-            if backend == "onnx":
-                backend = f"onnx-{model.model.precision}"
-            described[name] = {"backend": backend, "device": getattr(model, "device", "cpu")}
-            if name == f"{OCR}/{OCR_KEY}":
-                # Immich asks for PP-OCRv5 names; say which files really answer them.
-                described[name].update(answers=", ".join(sorted(OCR_MODEL_NAMES)), weights=model.models)
+            clips = sorted((slot.name, slot.model) for slot in self._clip_slots.values() if slot.model is not None)
+            ocr = self._ocr_slot.model
+        described = {name: {"backend": model.backend, "device": model.device} for name, model in clips}
+        if ocr is not None:
+            # Immich asks for PP-OCRv5 names; say which files really answer them.
+            described[self._ocr_slot.name] = {
+                "backend": ocr.backend,
+                "device": ocr.device,
+                "answers": ", ".join(sorted(OCR_MODEL_NAMES)),
+                "weights": ocr.weights,
+            }
         return described
 
     def preload(self) -> None:
@@ -165,12 +178,11 @@ class ModelRegistry:
         now = time.monotonic() if now is None else now
         unloaded = []
         with self._lock:
-            for key, slot in self._slots.items():
-                assert slot.lock is not None
+            for slot in self._slots():
                 if slot.model is not None and now - slot.last_used > ttl and slot.lock.acquire(blocking=False):
                     try:
                         slot.model = None  # requests still holding it finish with their own reference
-                        unloaded.append("/".join(key))
+                        unloaded.append(slot.name)
                     finally:
                         slot.lock.release()
         for name in unloaded:
@@ -190,8 +202,8 @@ class ModelRegistry:
 
     def unload_all(self) -> list[str]:
         with self._lock:
-            names = ["/".join(key) for key, slot in self._slots.items() if slot.model is not None]
-            for slot in self._slots.values():
+            names = [slot.name for slot in self._slots() if slot.model is not None]
+            for slot in self._slots():
                 slot.model = None
         return names
 

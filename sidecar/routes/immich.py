@@ -7,11 +7,12 @@ import os
 from flask import Blueprint, Response, g, jsonify, request
 
 from .. import __version__
-from ..app import sidecar
 from ..errors import BadRequest, NotConfigured, UnprocessableRequest
 from ..images import decode_image
 from ..inference import decode_min_side, run_local
-from ..protocol import CLIP, OCR, parse_entries
+from ..models.names import CN_CLIP_MODELS, OCR_MODEL_NAMES
+from ..protocol import CLIP, OCR, PredictEntries, parse_entries
+from ..state import Sidecar, current_sidecar
 
 bp = Blueprint("immich", __name__)
 
@@ -26,7 +27,7 @@ def ping(prefix: str = "") -> Response:
 
 @bp.get("/")
 def root():
-    state = sidecar()
+    state = current_sidecar()
     return jsonify(
         message="Immich ML",  # what Immich ML answers here; the rest is this service's own
         service="immich-all-in-one sidecar",
@@ -42,7 +43,7 @@ def root():
 @bp.post("/predict")
 @bp.post("/<path:prefix>/predict")
 def predict(prefix: str = ""):
-    state = sidecar()
+    state = current_sidecar()
     body = request.get_data(cache=True)  # the exact bytes, for forwarding unchanged
     entries = parse_entries(request.form.get("entries"))
     local = {task: items for task, items in entries.by_task.items() if state.registry.serves_task(items)}
@@ -84,7 +85,7 @@ def predict(prefix: str = ""):
     return jsonify(answer)
 
 
-def _refuse_unserved(entries, remote: list[str], state) -> None:
+def _refuse_unserved(entries: PredictEntries, remote: list[str], state: Sidecar) -> None:
     for task in remote:
         if task in (CLIP, OCR):
             names = sorted({e.model_name for e in entries.by_task[task] if not state.registry.serves(e)})
@@ -98,9 +99,7 @@ def _refuse_unserved(entries, remote: list[str], state) -> None:
     )
 
 
-def _served(task: str, state) -> str:
-    from ..models.names import CN_CLIP_MODELS, OCR_MODEL_NAMES
-
+def _served(task: str, state: Sidecar) -> str:
     if task == CLIP:
         return ", ".join(list(CN_CLIP_MODELS) + list(state.settings.clip_aliases))
     return ", ".join(sorted(OCR_MODEL_NAMES))

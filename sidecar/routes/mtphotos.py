@@ -9,11 +9,11 @@ import hmac
 
 from flask import Blueprint, g, jsonify, request
 
-from ..app import sidecar
 from ..errors import BadRequest, SidecarError
 from ..images import decode_image
 from ..inference import decode_min_side, ocr_options
 from ..protocol import CLIP, VISUAL, ModelEntry
+from ..state import current_sidecar
 
 bp = Blueprint("mtphotos", __name__)
 
@@ -26,7 +26,7 @@ def mt_photos_error(error: SidecarError):
 
 @bp.before_request
 def check_api_key():
-    key = sidecar().settings.mt_photos_api_key
+    key = current_sidecar().settings.mt_photos_api_key
     if not key:
         raise SidecarError("the MT Photos API is disabled: set AIO_MT_PHOTOS_API_KEY", 501)
     if not hmac.compare_digest(request.headers.get("api-key", ""), key):
@@ -40,7 +40,7 @@ def check():
 
 @bp.post("/restart")
 def restart():
-    state = sidecar()
+    state = current_sidecar()
     state.registry.unload_all()
     return jsonify(result="pass")
 
@@ -50,12 +50,12 @@ def _uploaded_image(min_side: int = 0):
     if upload is None:
         received = sorted(set(request.form) | set(request.files))
         raise BadRequest(f"an image file in the form field 'file' is required (received fields: {received})")
-    return decode_image(upload.read(), sidecar().settings.max_image_pixels, min_side)
+    return decode_image(upload.read(), current_sidecar().settings.max_image_pixels, min_side)
 
 
 @bp.post("/ocr")
 def ocr():
-    state = sidecar()
+    state = current_sidecar()
     g.task, g.model = "ocr", "rapidocr"
     image = _uploaded_image()
     min_detection, min_recognition, max_resolution = ocr_options(state.settings, ())
@@ -77,7 +77,7 @@ def ocr():
 
 @bp.post("/clip/img")
 def clip_image():
-    state = sidecar()
+    state = current_sidecar()
     g.task, g.model = "clip/visual", state.settings.clip_model
     entry = ModelEntry(CLIP, VISUAL, state.settings.clip_model)
     image = _uploaded_image(decode_min_side(state.registry, {CLIP: (entry,)}))
@@ -87,7 +87,7 @@ def clip_image():
 
 @bp.post("/clip/txt")
 def clip_text():
-    state = sidecar()
+    state = current_sidecar()
     g.task, g.model = "clip/textual", state.settings.clip_model
     body = request.get_json(silent=True)
     text = body.get("text") if isinstance(body, dict) else None

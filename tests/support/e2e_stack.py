@@ -20,12 +20,12 @@ from pathlib import Path
 
 import requests
 
-from .conftest import migrate, zhparser_available
+from .database import fresh_database, migrate, zhparser_available
 from .immich_native import node_env
 from .pgcluster import PgCluster
 from .upstream import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class FaceStandIn:
@@ -158,7 +158,7 @@ class Stack:
 
     def _start(self) -> None:
         self.pg = PgCluster().start()
-        self.db_url = self.pg.create_database("immich")
+        self.db_url = fresh_database(self.pg, "immich", schema=None)  # Immich migrates it at start
 
         self.redis_port = free_port()
         self._spawn(

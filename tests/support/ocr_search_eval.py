@@ -1,4 +1,4 @@
-"""The labelled hard set (tests/hard_corpus.py) end to end: photos read by the sidecar's OCR, stored as
+"""The labelled hard set (tests/support/hard_corpus.py) end to end: photos read by the sidecar's OCR, stored as
 Immich stores OCR, then searched by aio and by Immich's own method and scored per category. Used by
 tests/test_search_quality.py and scripts/eval_ocr_search.py."""
 
@@ -9,8 +9,8 @@ import unicodedata
 from collections.abc import Callable
 
 from .aio_helpers import asset_id, search_aio, search_immich
-from .conftest import immich_form, ocr_entries
 from .hard_corpus import CATEGORIES, PHOTOS, QUERIES
+from .immich_requests import immich_form, ocr_entries
 from .immich_search import store_sql, tokenize_for_search
 
 

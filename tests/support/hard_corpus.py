@@ -3,7 +3,7 @@ signs in Traditional characters, mainland ones in Simplified, full-width digits,
 numbers, product codes, licence plates, dates, Japanese station signs and menus), with queries in
 categories and the photos a person wants for each (best first where one is clearly best).
 
-The photos are rendered (tests/imagegen.py) and read by the sidecar's OCR before they are searched, as
+The photos are rendered (tests/support/imagegen.py) and read by the sidecar's OCR before they are searched, as
 a user's photos are; `scripts/eval_ocr_search.py` prints the per-category table.
 """
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import tempfile
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NO_SOURCE = 3  # scripts/immich_build.sh: no Immich source on this machine
 
 
@@ -110,13 +109,6 @@ def pnpm(cwd: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProc
     return subprocess.run(
         ["pnpm", *args], cwd=cwd, env=node_env(cwd, CI="true"), capture_output=True, text=True, timeout=timeout
     )
-
-
-def immich_database(pg_cluster, work: Path, test_name: str) -> str:
-    """A new database of the test's name, migrated by Immich's own runner of that build; its URL."""
-    url = pg_cluster.create_database("r_" + re.sub(r"[^a-z0-9]+", "_", test_name.lower())[:50])
-    immich_migrate(work, url)
-    return url
 
 
 def add_asset(conn, lines: list[str]) -> uuid.UUID:

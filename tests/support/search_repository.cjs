@@ -1,5 +1,5 @@
 // The patched server's own SearchRepository, connected to DB_URL through the server's Kysely configuration:
-// what tests/search_sql_check.cjs and scripts/bench_hybrid_search.cjs call.
+// what tests/support/search_sql_check.cjs and scripts/bench_hybrid_search.cjs call.
 const path = require('node:path');
 
 exports.openSearchRepository = (serverDir) => {
