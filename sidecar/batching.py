@@ -18,6 +18,8 @@ from concurrent.futures import Future
 
 import numpy as np
 
+from .lanes import lower_own_priority
+
 log = logging.getLogger(__name__)
 
 RunBatch = Callable[[np.ndarray], np.ndarray]
@@ -29,7 +31,13 @@ IDLE_EXIT_S = 30.0
 
 class Batcher:
     def __init__(
-        self, run: RunBatch, max_size: int, max_wait_s: float, name: str, idle_exit_s: float = IDLE_EXIT_S
+        self,
+        run: RunBatch,
+        max_size: int,
+        max_wait_s: float,
+        name: str,
+        idle_exit_s: float = IDLE_EXIT_S,
+        nice: int = 0,
     ) -> None:
         if max_size < 1:
             raise ValueError("max_size must be >= 1")
@@ -38,6 +46,7 @@ class Batcher:
         self.max_wait_s = max_wait_s
         self.name = name
         self.idle_exit_s = idle_exit_s
+        self.nice = nice  # the batch thread lowers its priority to this (background towers: sidecar/lanes.py)
         self._queue: queue.Queue[tuple[np.ndarray, Future]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -81,6 +90,7 @@ class Batcher:
         return items
 
     def _loop(self) -> None:
+        lower_own_priority(self.nice)
         while (first := self._next()) is not None:
             items = self._collect(first)
             live = [(row, future) for row, future in items if future.set_running_or_notify_cancel()]

@@ -28,6 +28,12 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def default_request_threads() -> int:
+    """Request threads are cheap waiting slots: background requests wait in theirs for a background slot
+    (sidecar/lanes.py), and enough must stay free for a search to start at once."""
+    return max(16, 4 * available_cores())
+
+
 # --- parsers: (variable name, stripped non-empty value) -> the setting's value ------------------------
 Parse = Callable[[str, str], Any]
 
@@ -45,7 +51,7 @@ def boolean(name: str, value: str) -> bool:
     raise ConfigError(f"{name} must be true or false, got {value!r}")
 
 
-def integer(minimum: int) -> Parse:
+def integer(minimum: int, maximum: int | None = None) -> Parse:
     def parse(name: str, value: str) -> int:
         try:
             number = int(value)
@@ -53,6 +59,8 @@ def integer(minimum: int) -> Parse:
             raise ConfigError(f"{name} must be an integer, got {value!r}") from None
         if number < minimum:
             raise ConfigError(f"{name} must be >= {minimum}, got {number}")
+        if maximum is not None and number > maximum:
+            raise ConfigError(f"{name} must be <= {maximum}, got {number}")
         return number
 
     return parse
@@ -145,10 +153,32 @@ class Settings:
     )
     request_threads: int = setting(
         "MACHINE_LEARNING_REQUEST_THREADS",
+        "<max(16, 4 × cores)>",
+        "Threads per worker serving requests concurrently. Background requests wait in theirs for a "
+        "background slot, so keep it well above Immich's total ML job concurrency (5 by default).",
+        integer(1),
+        factory=default_request_threads,
+    )
+    interactive_lane: bool = setting(
+        "AIO_INTERACTIVE_LANE",
+        "true",
+        "Run searches (CLIP text) ahead of background work (OCR, CLIP image); false: every request alike, "
+        "in its request thread (see docs/search-during-indexing.md).",
+        boolean,
+    )
+    background_slots: int = setting(
+        "AIO_BACKGROUND_SLOTS",
         "<cores>",
-        "Threads per worker serving requests concurrently.",
+        "Background inferences (OCR, CLIP image) running at once per worker; more wait, never refused.",
         integer(1),
         factory=available_cores,
+    )
+    background_nice: int = setting(
+        "AIO_BACKGROUND_NICE",
+        "19",
+        "CPU nice value of the threads running background work, so that a search takes the cores at once "
+        "(0: normal priority).",
+        integer(0, 19),
     )
     worker_timeout: int = setting(
         "MACHINE_LEARNING_WORKER_TIMEOUT", "300", "Seconds before gunicorn restarts a stuck worker.", integer(1)

@@ -35,6 +35,18 @@ def run_local(
     return answer
 
 
+def load_models(registry: ModelRegistry, tasks: Mapping[str, tuple[ModelEntry, ...]]) -> None:
+    """Load the models these tasks need, if they are not loaded yet. Called in the request thread before
+    background work goes to its niced slot: a CLIP model loaded there would build its text tower in a
+    niced thread too, and that priority would stay with every later search (sidecar/lanes.py)."""
+    for task, entries in tasks.items():
+        if task == CLIP:
+            for entry in entries:
+                registry.clip(entry.model_name)
+        elif task == OCR:
+            registry.ocr()
+
+
 def decode_min_side(registry: ModelRegistry, tasks: Mapping[str, tuple[ModelEntry, ...]]) -> int:
     """How small the upload may be decoded for these tasks (0: full size). CLIP alone looks at a
     224-pixel square (336 for the -336 models), so twice that, as the preprocessing keeps, is enough."""

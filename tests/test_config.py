@@ -113,6 +113,8 @@ def test_every_variable_is_read():
         "AIO_UPSTREAM_ML_URL": "http://ml:3003",
         "AIO_UPSTREAM_TIMEOUT_S": "7.5",
         "AIO_MT_PHOTOS_API_KEY": "key",
+        "AIO_INTERACTIVE_LANE": "false",
+        "AIO_BACKGROUND_NICE": "7",  # 19 at most
     }
     # The integer settings: a value above every minimum and unlike every default.
     env = {spec.env: values.get(spec.env, "33") for spec in SETTINGS.values()}

@@ -13,7 +13,7 @@ class BatchedClip:
     """Implements `ClipModel`. Each call prepares its input in the caller's thread; the tower's batcher
     embeds whatever rows are queued as one batch. Batch size 1 calls the backend directly."""
 
-    def __init__(self, backend: ClipBackend, max_size: int, max_wait_s: float) -> None:
+    def __init__(self, backend: ClipBackend, max_size: int, max_wait_s: float, visual_nice: int = 0) -> None:
         self.unbatched = backend
         self.info = backend.info
         self.backend = backend.backend
@@ -21,7 +21,9 @@ class BatchedClip:
         self._images: Batcher | None = None
         self._texts: Batcher | None = None
         if max_size > 1:
-            self._images = Batcher(backend.embed_images, max_size, max_wait_s, f"{backend.info.name}-visual")
+            self._images = Batcher(
+                backend.embed_images, max_size, max_wait_s, f"{backend.info.name}-visual", nice=visual_nice
+            )
             self._texts = Batcher(backend.embed_texts, max_size, max_wait_s, f"{backend.info.name}-textual")
 
     def stats(self) -> dict[str, tuple[int, int]]:

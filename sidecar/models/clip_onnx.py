@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ModelUnavailable
+from ..lanes import in_niced_thread
 from .base import ClipBackend
 from .clip_preprocess import ClipTokenizer, normalise, preprocess_images
 from .names import ClipModelInfo
@@ -72,6 +73,7 @@ class OnnxClipModel(ClipBackend):
         device: str,
         threads: int = 0,
         inter_op_threads: int = 0,
+        visual_nice: int = 0,
     ) -> None:
         self.info = info
         self.onnx_root = onnx_root
@@ -80,6 +82,7 @@ class OnnxClipModel(ClipBackend):
         self.requested_device = device
         self.threads = threads
         self.inter_op_threads = inter_op_threads
+        self.visual_nice = visual_nice
         self.device = "cpu"
         self._visual = self._textual = None
         self._tokenizer: ClipTokenizer | None = None
@@ -114,7 +117,10 @@ class OnnxClipModel(ClipBackend):
                 str(tower_path(self.onnx_root, self.info, tower, self.precision)), options, providers=providers
             )
 
-        self._visual, self._textual = session("visual"), session("textual")
+        # Image embedding is background work: its session is built in a thread niced to `visual_nice`, whose
+        # priority the session's intra-op threads inherit (sidecar/lanes.py); the text tower's stay normal.
+        self._visual = in_niced_thread(lambda: session("visual"), self.visual_nice, name="visual-loader")
+        self._textual = session("textual")
         # Exports since the token axis became dynamic take unpadded queries; older ones want all 52.
         self._trim_padding = not isinstance(self._textual.get_inputs()[0].shape[1], int)
         if not self._trim_padding:

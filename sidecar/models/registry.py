@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from ..config import ConfigError, Settings
 from ..errors import ModelUnavailable
+from ..lanes import in_niced_thread
 from ..protocol import CLIP, OCR, ModelEntry
 from .base import ClipBackend, ClipModel, OcrModel
 from .batched_clip import BatchedClip
@@ -44,8 +46,14 @@ def clip_backend(settings: Settings, info: ClipModelInfo) -> str:
     return "onnx" if export_exists(settings.onnx_dir, info, settings.clip_onnx_precision) else "torch"
 
 
+def background_nice(settings: Settings) -> int:
+    """The nice value of the threads that run background work (OCR, CLIP image); 0 with the lanes off."""
+    return settings.background_nice if settings.interactive_lane else 0
+
+
 def _load_clip(settings: Settings, info: ClipModelInfo) -> ClipModel:
     # The runtimes are imported only for the backend in use: the ONNX path never imports torch.
+    nice = background_nice(settings)
     if clip_backend(settings, info) == "onnx":
         from .clip_onnx import OnnxClipModel
 
@@ -56,6 +64,7 @@ def _load_clip(settings: Settings, info: ClipModelInfo) -> ClipModel:
             settings.device,
             settings.inference_threads,
             settings.inter_op_threads,
+            visual_nice=nice,
         ).load()
     else:
         from .clip import TorchClipModel, resolve_device
@@ -67,14 +76,49 @@ def _load_clip(settings: Settings, info: ClipModelInfo) -> ClipModel:
             settings.clip_download,
             settings.inference_threads,
         ).load()
-    return BatchedClip(backend, settings.batch_max_size, settings.batch_max_wait_ms / 1000)
+    # Torch's OpenMP workers belong to the thread that runs a batch: the visual batcher's thread is niced.
+    return BatchedClip(backend, settings.batch_max_size, settings.batch_max_wait_ms / 1000, visual_nice=nice)
 
 
 def _rapid_ocr(settings: Settings) -> OcrModel:
     from .ocr import RapidOcrModel
 
     use_cuda = settings.device == "cuda"
-    return RapidOcrModel(settings.ocr_model_dir, use_cuda, settings.inference_threads, settings.ocr_batch_size).load()
+    model = RapidOcrModel(settings.ocr_model_dir, use_cuda, settings.inference_threads, settings.ocr_batch_size)
+    # OCR is background work: its sessions are built in a niced thread, whose nice value ONNX Runtime's
+    # intra-op threads inherit, and without spinning (as CLIP's): spinning threads burn shared cores.
+    with _ort_sessions_without_spinning():
+        return in_niced_thread(model.load, background_nice(settings), name="ocr-loader")
+
+
+@contextmanager
+def _ort_sessions_without_spinning() -> Iterator[None]:
+    """RapidOCR builds its SessionOptions in OrtInferSession._init_sess_opts, with ONNX Runtime's default of
+    idle intra-op threads spinning; while the OCR sessions load, the options it builds also stop that."""
+    try:
+        from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
+    except ImportError:  # another rapidocr layout: its defaults stay
+        yield
+        return
+    original = OrtInferSession.__dict__.get("_init_sess_opts")
+    if not isinstance(original, staticmethod):
+        yield
+        return
+
+    def options(cfg):
+        made = original.__func__(cfg)
+        made.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return made
+
+    with _ORT_PATCH_LOCK:
+        OrtInferSession._init_sess_opts = staticmethod(options)
+        try:
+            yield
+        finally:
+            OrtInferSession._init_sess_opts = original
+
+
+_ORT_PATCH_LOCK = threading.Lock()
 
 
 class ModelRegistry:

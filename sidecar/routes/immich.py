@@ -9,7 +9,8 @@ from flask import Blueprint, Response, g, jsonify, request
 from .. import __version__
 from ..errors import BadRequest, NotConfigured, UnprocessableRequest
 from ..images import decode_image
-from ..inference import decode_min_side, run_local
+from ..inference import decode_min_side, load_models, run_local
+from ..lanes import BACKGROUND, classify
 from ..models.names import CN_CLIP_MODELS, OCR_MODEL_NAMES
 from ..protocol import CLIP, OCR, PredictEntries, parse_entries
 from ..state import Sidecar, current_sidecar
@@ -53,8 +54,9 @@ def predict(prefix: str = ""):
 
     if remote and state.upstream is None:
         _refuse_unserved(entries, remote, state)
-    if not local:
-        answer = state.upstream.forward("/predict", body, request.content_type or "")
+    lane = classify(local)
+    if not local:  # waits on the network, not the cores: no background slot
+        answer = state.in_lane(lane, lambda: state.upstream.forward("/predict", body, request.content_type or ""))
         return Response(answer.body, status=answer.status, content_type=answer.content_type or None)
 
     upload = request.files.get("image")
@@ -69,11 +71,17 @@ def predict(prefix: str = ""):
         pending = state.pool.submit(
             state.upstream.predict, entries.subset(remote), image_bytes, None if image_bytes is not None else text
         )
-    try:
+
+    def work() -> dict:
         image = None
         if image_bytes is not None:
             image = decode_image(image_bytes, state.settings.max_image_pixels, decode_min_side(state.registry, local))
-        answer = run_local(state.registry, state.settings, local, image, None if image is not None else text)
+        return run_local(state.registry, state.settings, local, image, None if image is not None else text)
+
+    try:
+        if lane == BACKGROUND:
+            load_models(state.registry, local)  # here, at normal priority: see load_models
+        answer = state.in_lane(lane, work)
     except BaseException:
         if pending is not None:
             pending.cancel()

@@ -12,6 +12,7 @@ from flask import Blueprint, g, jsonify, request
 from ..errors import BadRequest, SidecarError
 from ..images import decode_image
 from ..inference import decode_min_side, ocr_options
+from ..lanes import BACKGROUND, INTERACTIVE
 from ..protocol import CLIP, VISUAL, ModelEntry
 from ..state import current_sidecar
 
@@ -45,21 +46,27 @@ def restart():
     return jsonify(result="pass")
 
 
-def _uploaded_image(min_side: int = 0):
+def _upload() -> bytes:
     upload = request.files.get("file")
     if upload is None:
         received = sorted(set(request.form) | set(request.files))
         raise BadRequest(f"an image file in the form field 'file' is required (received fields: {received})")
-    return decode_image(upload.read(), current_sidecar().settings.max_image_pixels, min_side)
+    return upload.read()
 
 
 @bp.post("/ocr")
 def ocr():
     state = current_sidecar()
     g.task, g.model = "ocr", "rapidocr"
-    image = _uploaded_image()
+    upload = _upload()
     min_detection, min_recognition, max_resolution = ocr_options(state.settings, ())
-    result = state.registry.ocr().predict(image, min_detection, min_recognition, max_resolution)
+    model = state.registry.ocr()  # loaded here, at normal priority (inference.load_models says why)
+
+    def work():
+        image = decode_image(upload, state.settings.max_image_pixels)
+        return image, model.predict(image, min_detection, min_recognition, max_resolution)
+
+    image, result = state.in_lane(BACKGROUND, work)
     boxes = []
     for box in result.box.reshape(-1, 4, 2):
         xs, ys = box[:, 0] * image.width, box[:, 1] * image.height
@@ -80,8 +87,14 @@ def clip_image():
     state = current_sidecar()
     g.task, g.model = "clip/visual", state.settings.clip_model
     entry = ModelEntry(CLIP, VISUAL, state.settings.clip_model)
-    image = _uploaded_image(decode_min_side(state.registry, {CLIP: (entry,)}))
-    embedding = state.registry.clip(state.settings.clip_model).encode_image(image)
+    upload = _upload()
+    model = state.registry.clip(state.settings.clip_model)  # loaded here, at normal priority
+
+    def work():
+        image = decode_image(upload, state.settings.max_image_pixels, decode_min_side(state.registry, {CLIP: (entry,)}))
+        return model.encode_image(image)
+
+    embedding = state.in_lane(BACKGROUND, work)
     return jsonify(result=[f"{value:.16f}" for value in embedding.tolist()])
 
 
@@ -93,5 +106,6 @@ def clip_text():
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip():
         raise BadRequest('a JSON body {"text": "..."} with a non-empty string is required')
-    embedding = state.registry.clip(state.settings.clip_model).encode_text(text)
+    model = state.registry.clip(state.settings.clip_model)
+    embedding = state.in_lane(INTERACTIVE, lambda: model.encode_text(text))
     return jsonify(result=[f"{value:.16f}" for value in embedding.tolist()])
