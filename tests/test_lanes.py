@@ -108,6 +108,7 @@ def post_in_thread(app, form, results: list, index: int) -> threading.Thread:
 def test_a_search_is_answered_while_every_background_slot_is_busy(base_settings):
     app, clip, _ = fake_app(base_settings, background_slots=1, background_nice=0)
     clip.encode_image(None)  # loaded: the first request is not the one loading the model
+    assert clip.entered.acquire(timeout=WAIT)  # that call's own entry, so the wait below is a photo job's
     clip.image_threads.clear()
     clip.hold.clear()
     results: list = [None] * 3
