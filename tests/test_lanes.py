@@ -297,12 +297,12 @@ def test_ocr_sessions_are_built_without_spinning():
     pytest.importorskip("rapidocr")
     from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
 
-    from sidecar.models.registry import _ort_sessions_without_spinning
+    from sidecar.models.ocr import _sessions_without_spinning
 
     class Config(dict):
         enable_cpu_mem_arena = False
 
-    with _ort_sessions_without_spinning():
+    with _sessions_without_spinning():
         options = OrtInferSession._init_sess_opts(Config())
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     restored = OrtInferSession._init_sess_opts(Config())

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -67,11 +70,13 @@ class RapidOcrModel:
                 params[key] = str(path)
             if (keys := self.model_dir / "keys.txt").is_file():
                 params["Rec.rec_keys_path"] = str(keys)
-        engine = RapidOCR(params=params)
-        # The three sessions load now, not on the first request; they hold no per-request state.
-        self._detector = engine._load_det_model()
-        self._classifier = engine._load_cls_model()
-        self._recogniser = engine._load_rec_model()
+        # Without idle spinning (as CLIP's sessions): spinning threads burn cores shared with other work.
+        with _sessions_without_spinning():
+            engine = RapidOCR(params=params)
+            # The three sessions load now, not on the first request; they hold no per-request state.
+            self._detector = engine._load_det_model()
+            self._classifier = engine._load_cls_model()
+            self._recogniser = engine._load_rec_model()
         log.info("loaded RapidOCR: %s", self.weights)
         return self
 
@@ -153,3 +158,33 @@ def _reading_order(boxes: list[np.ndarray]) -> list[int]:
             else:
                 break
     return order
+
+
+@contextmanager
+def _sessions_without_spinning() -> Iterator[None]:
+    """RapidOCR builds its SessionOptions in OrtInferSession._init_sess_opts, with ONNX Runtime's default of
+    idle intra-op threads spinning; while the OCR sessions load, the options it builds also stop that."""
+    try:
+        from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
+    except ImportError:  # another rapidocr layout: its defaults stay
+        yield
+        return
+    original = OrtInferSession.__dict__.get("_init_sess_opts")
+    if not isinstance(original, staticmethod):
+        yield
+        return
+
+    def options(cfg):
+        made = original.__func__(cfg)
+        made.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return made
+
+    with _ORT_PATCH_LOCK:
+        OrtInferSession._init_sess_opts = staticmethod(options)
+        try:
+            yield
+        finally:
+            OrtInferSession._init_sess_opts = original
+
+
+_ORT_PATCH_LOCK = threading.Lock()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -86,39 +85,8 @@ def _rapid_ocr(settings: Settings) -> OcrModel:
     use_cuda = settings.device == "cuda"
     model = RapidOcrModel(settings.ocr_model_dir, use_cuda, settings.inference_threads, settings.ocr_batch_size)
     # OCR is background work: its sessions are built in a niced thread, whose nice value ONNX Runtime's
-    # intra-op threads inherit, and without spinning (as CLIP's): spinning threads burn shared cores.
-    with _ort_sessions_without_spinning():
-        return in_niced_thread(model.load, background_nice(settings), name="ocr-loader")
-
-
-@contextmanager
-def _ort_sessions_without_spinning() -> Iterator[None]:
-    """RapidOCR builds its SessionOptions in OrtInferSession._init_sess_opts, with ONNX Runtime's default of
-    idle intra-op threads spinning; while the OCR sessions load, the options it builds also stop that."""
-    try:
-        from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
-    except ImportError:  # another rapidocr layout: its defaults stay
-        yield
-        return
-    original = OrtInferSession.__dict__.get("_init_sess_opts")
-    if not isinstance(original, staticmethod):
-        yield
-        return
-
-    def options(cfg):
-        made = original.__func__(cfg)
-        made.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        return made
-
-    with _ORT_PATCH_LOCK:
-        OrtInferSession._init_sess_opts = staticmethod(options)
-        try:
-            yield
-        finally:
-            OrtInferSession._init_sess_opts = original
-
-
-_ORT_PATCH_LOCK = threading.Lock()
+    # intra-op threads inherit.
+    return in_niced_thread(model.load, background_nice(settings), name="ocr-loader")
 
 
 class ModelRegistry:
