@@ -266,6 +266,92 @@ END
 $_$;
 
 --
+-- Name: marked_html(text, jsonb); Type: FUNCTION; Schema: aio; Owner: -
+--
+
+CREATE FUNCTION aio.marked_html(line text, ranges jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  SELECT coalesce(string_agg(
+           CASE WHEN x.i - 1 IN (SELECT (e ->> 0)::int FROM jsonb_array_elements(ranges) e) THEN '<b>' ELSE '' END
+           || CASE x.c WHEN '&' THEN '&amp;' WHEN '<' THEN '&lt;' WHEN '>' THEN '&gt;' WHEN '"' THEN '&quot;'
+                       WHEN '''' THEN '&#39;' ELSE x.c END
+           || CASE WHEN x.i IN (SELECT (e ->> 1)::int FROM jsonb_array_elements(ranges) e) THEN '</b>' ELSE '' END,
+           '' ORDER BY x.i), '')
+  FROM regexp_split_to_table(line, '') WITH ORDINALITY AS x(c, i)
+$$;
+
+--
+-- Name: match_pattern(tsquery); Type: FUNCTION; Schema: aio; Owner: -
+--
+
+CREATE FUNCTION aio.match_pattern(q tsquery) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+  WITH terms AS (
+    SELECT DISTINCT replace(m[2], '''''', '''') AS term
+    FROM regexp_matches(coalesce(q::text, ''), '(!?)''((?:[^'']|'''')+)''(:[A-D*]+)?', 'g') AS m
+    WHERE m[1] = '' AND length(m[2]) > 0 AND strpos(coalesce(m[3], ''), 'C') = 0
+  )
+  SELECT string_agg(
+           CASE WHEN term ~ '^[0-9a-z]+$' AND term ~ '[0-9]'
+                THEN (SELECT string_agg(ch, '[ ·・./:,_-]?' ORDER BY k)
+                      FROM regexp_split_to_table(term, '') WITH ORDINALITY AS s(ch, k))
+                ELSE regexp_replace(term, '([.^$*+?()\[\]{}|\\-])', '\\\1', 'g') END,
+           '|' ORDER BY length(term) DESC, term)
+  FROM terms
+$_$;
+
+--
+-- Name: match_ranges(text, text, boolean); Type: FUNCTION; Schema: aio; Owner: -
+--
+
+CREATE FUNCTION aio.match_ranges(line text, pattern text, plain boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $$
+DECLARE
+  norm text;
+  parts text[];
+  ranges jsonb := '[]';
+  pos integer := 0;
+  last_end integer := -1;
+  n integer;
+BEGIN
+  IF pattern IS NULL OR line IS NULL OR line = '' THEN
+    RETURN NULL;
+  END IF;
+  -- U+E000 and U+E001 mark the matches below: the line's own are read as spaces (same length)
+  line := translate(line, chr(57344) || chr(57345), '  ');
+  norm := CASE WHEN plain THEN lower(line) ELSE aio.normalize(line) END;
+  IF char_length(norm) = char_length(line) THEN
+    IF norm !~ pattern THEN
+      RETURN NULL;
+    END IF;
+    norm := regexp_replace(norm, '(' || pattern || ')', chr(57344) || '\1' || chr(57345), 'g');
+  ELSIF line ~* pattern THEN
+    norm := regexp_replace(line, '(' || pattern || ')', chr(57344) || '\1' || chr(57345), 'gi');
+  ELSE
+    RETURN NULL;
+  END IF;
+  -- before, match, between, match, ..., after: the matches are the even parts
+  parts := regexp_split_to_array(norm, '[' || chr(57344) || chr(57345) || ']');
+  FOR i IN 1 .. array_length(parts, 1) LOOP
+    n := char_length(parts[i]);
+    IF mod(i, 2) = 0 THEN
+      IF pos = last_end THEN
+        ranges := jsonb_set(ranges, ARRAY[(jsonb_array_length(ranges) - 1)::text, '1'], to_jsonb(pos + n));
+      ELSE
+        ranges := ranges || jsonb_build_array(jsonb_build_array(pos, pos + n));
+      END IF;
+      last_end := pos + n;
+    END IF;
+    pos := pos + n;
+  END LOOP;
+  RETURN ranges;
+END
+$$;
+
+--
 -- Name: normalize(text); Type: FUNCTION; Schema: aio; Owner: -
 --
 
@@ -290,6 +376,22 @@ BEGIN
   END IF;
   RETURN s;
 END
+$$;
+
+--
+-- Name: ocr_box_matches(uuid, text); Type: FUNCTION; Schema: aio; Owner: -
+--
+
+CREATE FUNCTION aio.ocr_box_matches(asset uuid, query text) RETURNS TABLE(box_id uuid, text text, ranges jsonb)
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT o.id, o.text, r.ranges
+  FROM (SELECT q, aio.match_pattern(q) AS pattern FROM aio.ocr_query(query) q) p
+  JOIN aio.ocr_document d ON d.asset_id = asset AND d.tsv @@ p.q
+  JOIN public.asset_ocr o ON o."assetId" = asset AND coalesce((to_jsonb(o) ->> 'isVisible')::boolean, true)
+  CROSS JOIN LATERAL (SELECT aio.match_ranges(o.text, p.pattern, d.plain) AS ranges) r
+  WHERE p.pattern IS NOT NULL AND r.ranges IS NOT NULL
+  ORDER BY o.id
 $$;
 
 --
@@ -358,6 +460,76 @@ BEGIN
   WHERE (o.tsv, o.plain) IS DISTINCT FROM (n.tsv, n.plain);
   RETURN NULL;
 END $$;
+
+--
+-- Name: ocr_line_matches(text, text, integer, boolean); Type: FUNCTION; Schema: aio; Owner: -
+--
+
+CREATE FUNCTION aio.ocr_line_matches(body text, pattern text, max_lines integer DEFAULT 2, plain boolean DEFAULT false) RETURNS TABLE(line integer, text text, ranges jsonb)
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $$
+DECLARE
+  lines text[] := string_to_array(body, E'\n');
+  found integer := 0;
+BEGIN
+  IF pattern IS NULL OR lines IS NULL THEN
+    RETURN;
+  END IF;
+  FOR i IN 1 .. array_length(lines, 1) LOOP
+    EXIT WHEN found >= max_lines;
+    ranges := aio.match_ranges(lines[i], pattern, plain);
+    IF ranges IS NOT NULL THEN
+      line := i;
+      text := lines[i];
+      found := found + 1;
+      RETURN NEXT;
+    END IF;
+  END LOOP;
+END
+$$;
+
+--
+-- Name: ocr_matches(uuid[], text, integer); Type: FUNCTION; Schema: aio; Owner: -
+--
+
+CREATE FUNCTION aio.ocr_matches(ids uuid[], query text, max_lines integer DEFAULT 2) RETURNS TABLE(asset_id uuid, line integer, text text, ranges jsonb)
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+  q tsquery := aio.ocr_query(query);
+  pattern text := aio.match_pattern(q);
+  doc record;
+  lines text[];
+  found integer;
+BEGIN
+  IF pattern IS NULL THEN
+    RETURN;
+  END IF;
+  -- The page's documents by id, then the query tested on each: never a scan of the text index, whose matches
+  -- for a frequent word are a large part of the library.
+  FOR doc IN
+    WITH page AS MATERIALIZED (
+      SELECT d.asset_id, d.body, d.plain, d.tsv FROM aio.ocr_document d WHERE d.asset_id = ANY (ids)
+    )
+    SELECT p.asset_id, p.body, p.plain FROM page p WHERE p.tsv @@ q ORDER BY p.asset_id
+  LOOP
+    lines := string_to_array(doc.body, E'\n');
+    found := 0;
+    FOR i IN 1 .. coalesce(array_length(lines, 1), 0) LOOP
+      EXIT WHEN found >= max_lines;
+      CONTINUE WHEN doc.plain AND lower(lines[i]) !~ pattern;
+      ranges := aio.match_ranges(lines[i], pattern, doc.plain);
+      IF ranges IS NOT NULL THEN
+        asset_id := doc.asset_id;
+        line := i;
+        text := lines[i];
+        found := found + 1;
+        RETURN NEXT;
+      END IF;
+    END LOOP;
+  END LOOP;
+END
+$$;
 
 --
 -- Name: ocr_query(text); Type: FUNCTION; Schema: aio; Owner: -
@@ -491,43 +663,10 @@ COMMENT ON FUNCTION aio.ocr_search(q text) IS 'OCR documents matching a user que
 
 CREATE FUNCTION aio.ocr_snippet(body text, q tsquery) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $_$
-  WITH terms AS (
-    SELECT DISTINCT replace(m[2], '''''', '''') AS term
-    FROM regexp_matches(coalesce(q::text, ''), '(!?)''((?:[^'']|'''')+)''(:[A-D*]+)?', 'g') AS m
-    -- not the trigrams of a code (weight C): the whole code marks the place, separators and all
-    WHERE m[1] = '' AND length(m[2]) > 0 AND strpos(coalesce(m[3], ''), 'C') = 0
-  ),
-  pattern AS (
-    SELECT string_agg(
-             CASE WHEN term ~ '^[0-9a-z]+$' AND term ~ '[0-9]'
-                  -- a code, with the separators OCR may have read inside it (粤B·88888 for b88888)
-                  THEN (SELECT string_agg(ch, '[ ·・./:,_-]?' ORDER BY k)
-                        FROM regexp_split_to_table(term, '') WITH ORDINALITY AS s(ch, k))
-                  ELSE regexp_replace(term, '([.^$*+?()\[\]{}|\\-])', '\\\1', 'g') END,
-             '|' ORDER BY length(term) DESC, term) AS alternatives
-    FROM terms
-  ),
-  lines AS (
-    SELECT o.line, n.line AS norm, o.i
-    FROM unnest(string_to_array(body, E'\n')) WITH ORDINALITY AS o(line, i)
-    JOIN unnest(string_to_array(aio.normalize(body), E'\n')) WITH ORDINALITY AS n(line, i) ON n.i = o.i
-  ),
-  hits AS (
-    SELECT line, norm, i FROM lines, pattern
-    WHERE alternatives IS NOT NULL AND norm ~ alternatives
-    ORDER BY i
-    LIMIT 2
-  )
-  -- adjacent marks (the words of a phrase) become one
-  SELECT replace(string_agg(
-           CASE WHEN char_length(norm) = char_length(line)
-                THEN aio.transfer_marks(line, regexp_replace(norm, '(' || alternatives || ')',
-                                                             chr(57344) || '\1' || chr(57345), 'g'))
-                ELSE regexp_replace(line, '(' || alternatives || ')', '<b>\1</b>', 'gi') END,
-           ' … ' ORDER BY i), '</b><b>', '')
-  FROM hits, pattern
-$_$;
+    AS $$
+  SELECT string_agg(aio.marked_html(m.text, m.ranges), ' … ' ORDER BY m.line)
+  FROM aio.ocr_line_matches(body, aio.match_pattern(q), 2) m
+$$;
 
 --
 -- Name: ocr_tsvector(text); Type: FUNCTION; Schema: aio; Owner: -
@@ -1210,7 +1349,7 @@ CREATE TRIGGER aio_ocr_document_update AFTER UPDATE ON public.asset_ocr REFERENC
 -- Rows of aio's tables
 --
 
--- aio.alembic_version: (0007_or_by_best_word)
+-- aio.alembic_version: (0008_match_ranges)
 -- aio.char_map: 4338 rows, md5 f1dfe6a78ef1b6f0df64ff3411ab931e
 -- aio.install: (created_zhparser,true) (document_form,2) (mode,zhparser)
 -- aio.ocr_document: (no rows)

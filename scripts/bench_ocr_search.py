@@ -46,6 +46,10 @@ EVERY_MATCH_SQL = (
 KEY_WORD_SQL = "SELECT (aio.search_plan(%s)).key_word"
 # Every match read, as a count or an OCR filter under another order reads them (the LIMIT applies to the count).
 EVERY_MATCH_COUNT_SQL = "SELECT count(*) FROM aio.ocr_search(%s) LIMIT %s"
+# What showing why each photo matched adds to a search (0008): the matched lines of its page of 100 results (one
+# aio.ocr_matches call for the page) and the matched OCR boxes of the photo the viewer opens (aio.ocr_box_matches).
+MATCHED_LINES_SQL = "SELECT count(*) FROM aio.ocr_matches(%s::uuid[], %s)"
+MATCHED_BOXES_SQL = "SELECT count(*) FROM aio.ocr_box_matches(%s, %s)"
 # Query forms that cost the most: one very frequent character, 20 words joined by OR, a 512-character
 # query, a phrase of common words.
 SLOW_FORMS = {
@@ -131,6 +135,22 @@ def timings(conn, sql: str, argument, repeats: int) -> list[float]:
     return values
 
 
+def match_timings(conn, queries, repeats: int) -> tuple[list[float], list[float]]:
+    """(lines of a page of 100, boxes of its first photo) per query and run, in seconds."""
+    lines, boxes = [], []
+    for query in queries:
+        ids = [row[0] for row in conn.execute(FIRST_PAGE_SQL, (query, 100))]
+        for _ in range(repeats):
+            started = time.perf_counter()
+            conn.execute(MATCHED_LINES_SQL, (ids, query)).fetchall()
+            lines.append(time.perf_counter() - started)
+            if ids:
+                started = time.perf_counter()
+                conn.execute(MATCHED_BOXES_SQL, (ids[0], query)).fetchall()
+                boxes.append(time.perf_counter() - started)
+    return lines, boxes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--documents", type=int, default=100_000)
@@ -160,6 +180,7 @@ def main() -> None:
             forms["20 words OR, every match"] = timings(
                 conn, EVERY_MATCH_COUNT_SQL, SLOW_FORMS["20 words OR"], args.repeats
             )
+            matched_lines, matched_boxes = match_timings(conn, QUERIES, args.repeats)
             sizes = conn.execute(
                 "SELECT pg_size_pretty(pg_relation_size('aio.ocr_document_tsv_idx')), "
                 "pg_size_pretty(pg_total_relation_size('aio.ocr_document')), "
@@ -195,6 +216,14 @@ def main() -> None:
         print(
             f"  {len(listed)} of {len(QUERIES)} queries read a word list; {same} of {len(QUERIES)} first pages are "
             "those of ranking every match by the whole query"
+        )
+        print(
+            f"{'matched lines, page of 100':<28}{statistics.median(matched_lines) * 1000:>10.1f}"
+            f"{pct(matched_lines, 0.95):>10.1f}   added to the search (aio.ocr_matches)"
+        )
+        print(
+            f"{'matched boxes, one photo':<28}{statistics.median(matched_boxes) * 1000:>10.1f}"
+            f"{pct(matched_boxes, 0.95):>10.1f}   when the viewer opens it (aio.ocr_box_matches)"
         )
         for name, values in forms.items():
             print(f"  {name:<26}{statistics.median(values) * 1000:>10.1f}{pct(values, 0.95):>10.1f}")

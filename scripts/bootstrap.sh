@@ -19,7 +19,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 if [ "$system" = 1 ]; then
   packages=(fonts-wqy-zenhei postgresql-15 postgresql-contrib postgresql-server-dev-15 build-essential
-            redis-server chromium rsync git autoconf automake libtool)
+            redis-server chromium ffmpeg rsync git autoconf automake libtool)
   missing=()
   for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

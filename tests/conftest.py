@@ -13,6 +13,26 @@ from sidecar.config import Settings
 from .support.checkpoints import TEST_MODELS, build_random_checkpoint, checkpoint_cache_dir
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "only_series(*versions): a feature of these releases' patch series only (tests/conftest.py)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test marked only_series is not generated for the other releases' stacks (v2.4.1 gets fixes, not
+    new features): it does not apply there, so it is deselected, not skipped."""
+    kept, dropped = [], []
+    for item in items:
+        marker = item.get_closest_marker("only_series")
+        callspec = getattr(item, "callspec", None)
+        version = callspec.params.get("stack") if callspec is not None else None
+        (dropped if marker and version is not None and version not in marker.args else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """AIO_REQUIRE_ALL_TIERS=1 (.ci/run, where every optional part is provided) turns a skip into a failure,

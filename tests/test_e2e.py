@@ -56,6 +56,9 @@ LIBRARY: dict[str, tuple[str, ...] | None] = {
     "wifi-card": ("WiFi 密码 immich2024", "网络名称 Home-5G"),
     "express": ("顺丰速运", "运单号 SF1234567890"),
     "mixed-en": ("Welcome to Shanghai 欢迎来到上海", "Open 9:00-21:00"),
+    "sign-library-hant": ("臺北市立圖書館", "開放時間 09:00-21:00"),
+    "sign-parking": ("停车场入口", "收费标准 每小时5元"),
+    "video-party": ("公司年会节目单", "抽奖环节 20:00"),  # a short video (ffmpeg), its frames showing the text
     "photo-1": None,
     "photo-2": None,
     "photo-3": None,
@@ -82,11 +85,13 @@ HOSTILE = [
     "　",
     "\u0000x",
 ]
+# OCR text that reads like markup: put into sign-parking's OCR box as if OCR had read it off a poster.
+PAYLOAD = '<img src=x onerror="window.aioXss=1;alert(1)"> 停车场入口 <script>window.aioXss=2</script>'
 
 
 @pytest.fixture(scope="module", params=["2.4.1", "3.1.0"])
 def stack(request, checkpoint_dir):
-    for tool, package in (("redis-server", "redis-server"), ("chromium", "chromium")):
+    for tool, package in (("redis-server", "redis-server"), ("chromium", "chromium"), ("ffmpeg", "ffmpeg")):
         if shutil.which(tool) is None:
             pytest.skip(f"e2e tier SKIPPED: {tool} is not installed (apt-get install {package})")
     work, reason = build_immich("--patched", "--web", version=request.param)
@@ -96,6 +101,7 @@ def stack(request, checkpoint_dir):
 
     # v3.1.0 resolves its ML requests relative to the URL: it gets one with a path, as behind a proxy.
     stack = Stack(work, checkpoint_dir, CLIP_MODEL, "" if request.param == "2.4.1" else "/immich-ml/").start()
+    stack.version = request.param
     try:
         yield stack
     finally:
@@ -113,6 +119,12 @@ def library(stack):
     assert config["machineLearning"]["hybridSearch"] == {"enabled": True, "clipWeight": 1, "ocrWeight": 1}
     ids = upload(stack, token, LIBRARY, "e2e")
     wait_for_jobs(stack, token)
+    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+        changed = conn.execute(
+            """UPDATE asset_ocr SET text = %s WHERE "assetId" = %s AND text LIKE '%%停车场%%'""",
+            (PAYLOAD, ids["sign-parking"]),
+        ).rowcount
+    assert changed == 1, "OCR did not read the parking sign's first line"
     return token, ids
 
 
@@ -281,3 +293,153 @@ def test_every_ml_request_reached_the_sidecar(stack, library):
     assert stack.sidecar_requests("clip") >= sum(1 for _ in LIBRARY) and stack.sidecar_requests("ocr") >= 1
     log = (stack.logs / f"{stack.immich.name}.log").read_text(errors="replace")
     assert "Machine learning server became unhealthy" not in log
+
+
+# --- why each photo matched (issue 20; the API and web of the v3.1.0 series) ----------------------------------
+
+
+def ocr_answer(stack, token, ocr: str) -> dict:
+    response = stack.api("POST", "/search/metadata", token, json={"ocr": ocr})
+    assert response.status_code == 200, response.text
+    return response.json()["assets"]
+
+
+def marked(match: dict) -> list[str]:
+    return [match["text"][start:end] for start, end in match["ranges"]]
+
+
+def test_ocr_text_that_reads_like_markup_comes_back_inert(stack, library):
+    token, ids = library
+    answer = ocr_answer(stack, token, "停车场")
+    assert names_of(ids, answer["items"]) == ["sign-parking"]
+    snippet = answer["ocrSnippets"][ids["sign-parking"]]  # both series: the HTML form escaped (aio 0008)
+    assert "&lt;img src=x" in snippet and "&lt;script&gt;" in snippet and "<b>停车场</b>" in snippet
+    assert snippet.replace("<b>", "").replace("</b>", "").count("<") == 0
+    if stack.version != "2.4.1":
+        [match] = answer["ocrMatches"][ids["sign-parking"]]
+        assert match["text"] == PAYLOAD and marked(match) == ["停车场"]  # plain text, as the photo has it
+
+
+@pytest.mark.only_series("3.1.0")
+def test_matched_lines_are_the_photos_own_text(stack, library):
+    token, ids = library
+    answer = ocr_answer(stack, token, "图书馆")
+    assert names_of(ids, answer["items"]) == ["sign-library-hant"]
+    [match] = answer["ocrMatches"][ids["sign-library-hant"]]
+    assert "圖書館" in match["text"] and marked(match) == ["圖書館"]
+    invoices = ocr_answer(stack, token, "发票")["ocrMatches"]
+    assert all("发票" in marked(match) for matches in invoices.values() for match in matches)
+
+
+@pytest.mark.only_series("3.1.0")
+def test_the_matched_boxes_of_a_photo(stack, library):
+    token, ids = library
+    with psycopg.connect(stack.db_url) as conn:
+        boxes = dict(
+            conn.execute('SELECT id::text, text FROM asset_ocr WHERE "assetId" = %s', (ids["sign-library-hant"],))
+        )
+    answer = stack.api("GET", "/search/ocr-boxes", token, params={"id": ids["sign-library-hant"], "query": "图书馆"})
+    assert answer.status_code == 200, answer.text
+    assert sorted(answer.json()["boxIds"]) == sorted(i for i, text in boxes.items() if "圖書館" in text)
+    assert len(boxes) > len(answer.json()["boxIds"]) > 0
+    for query in ("！？。，", "海边", '"\\'):
+        none = stack.api("GET", "/search/ocr-boxes", token, params={"id": ids["sign-library-hant"], "query": query})
+        assert none.status_code == 200 and none.json()["boxIds"] == [], (query, none.text)
+    other = stack.api(
+        "GET", "/search/ocr-boxes", token, params={"id": "00000000-0000-4000-8000-000000000000", "query": "x"}
+    )
+    assert other.status_code == 400
+
+
+@pytest.mark.only_series("3.1.0")
+def test_hybrid_results_say_which_list_found_them(stack, library):
+    token, ids = library
+    response = stack.api("POST", "/search/smart", token, json={"query": "火车票"})
+    assets = response.json()["assets"]
+    by = {name: assets["matchedBy"][ids[name]] for name in names_of(ids, assets["items"])}
+    assert by["ticket-train"] in ("text", "both") and by["photo-1"] == "picture"
+    assert set(assets["ocrMatches"]) == {ids[name] for name, found in by.items() if found != "picture"}
+
+
+def test_a_query_of_punctuation_is_an_ordinary_empty_result(stack, library):
+    token, _ = library
+    for query in ("！？。，、", "...", "()"):
+        answer = ocr_answer(stack, token, query)
+        assert answer["items"] == [] and not answer.get("ocrMatches"), query
+
+
+def test_a_video_is_found_by_the_text_in_its_frames_and_regenerated(stack, library):
+    token, ids = library
+    answer = ocr_answer(stack, token, "节目单")
+    assert names_of(ids, answer["items"]) == ["video-party"]
+    assert answer["items"][0]["type"] == "VIDEO"
+    if stack.version != "2.4.1":
+        [match] = answer["ocrMatches"][ids["video-party"]]
+        assert marked(match) == ["节目单"]
+    for job, task in (("refresh-ocr", "ocr"), ("refresh-smart-search", "clip")):
+        before = stack.sidecar_requests(task)
+        response = stack.api("POST", "/assets/jobs", token, json={"assetIds": [ids["video-party"]], "name": job})
+        assert response.status_code == 204, response.text
+        wait_for_jobs(stack, token)
+        assert stack.sidecar_requests(task) - before >= 1, job
+    assert names_of(ids, metadata_search(stack, token, ocr="节目单")) == ["video-party"]
+
+
+@pytest.mark.only_series("3.1.0")
+def test_browser_shows_why_each_photo_matched(stack, library):
+    """Chromium on the results grid and the viewer: DOM and geometry, a screenshot of each step."""
+    token, ids = library
+    shots = ROOT / "test-results" / "e2e" / stack.immich.name
+    shots.mkdir(parents=True, exist_ok=True)
+    toolchain = Path(node_env()["PATH"].split(os.pathsep)[0]).parent
+    result = subprocess.run(
+        ["node", str(ROOT / "tests" / "support" / "e2e_matches.mjs"), str(toolchain), stack.url, EMAIL, PASSWORD]
+        + [str(shots), json.dumps(ids)],
+        env=node_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    summary = json.loads(result.stdout.strip().splitlines()[-1]) if result.stdout.strip() else {}
+    assert result.returncode == 0, f"{summary.get('error')}\n{result.stderr[-3000:]}\nscreenshots in {shots}"
+    cells = {name: {c["id"]: c for c in summary[name]} for name in ("traditional", "focused", "hybrid", "payload")}
+
+    # The Traditional line, as the photo has it, its matched characters marked; inside its photo, at the bottom.
+    library_cell = cells["traditional"][ids["sign-library-hant"]]
+    caption = library_cell["caption"]
+    assert "圖書館" in caption["text"] and caption["marks"] == ["圖書館"] and caption["visible"]
+    assert set(caption["elements"]) <= {"mark", "span"}
+    assert abs(caption["rect"]["bottom"] - library_cell["cell"]["bottom"]) <= 1
+    assert caption["rect"]["height"] < library_cell["cell"]["height"] / 2
+    assert cells["focused"][ids["sign-library-hant"]]["caption"]["visible"]  # by keyboard focus, no hover
+    [phone] = summary["phone"]
+    assert phone["caption"]["visible"] and phone["caption"]["rect"]["right"] <= phone["cell"]["right"] + 1
+
+    # The viewer: exactly the boxes that hold the match are lit, in a style of their own.
+    lit = [box for box in summary["boxes"] if box["matched"]]
+    assert lit and all("圖書館" in box["text"] for box in lit)
+    assert not any("圖書館" in box["text"] for box in summary["boxes"] if not box["matched"])
+    assert len(lit) < len(summary["boxes"])
+    assert {box["border"] for box in lit}.isdisjoint({box["border"] for box in summary["boxes"] if not box["matched"]})
+
+    # Hybrid: every result labelled; found by its picture alone: no caption, and the same box as its thumbnail.
+    hybrid = cells["hybrid"]
+    assert hybrid[ids["ticket-train"]]["label"]["by"] in ("text", "both") and hybrid[ids["ticket-train"]]["caption"]
+    picture_only = [cell for cell in hybrid.values() if cell["label"] and cell["label"]["by"] == "picture"]
+    assert picture_only and all(cell["caption"] is None for cell in picture_only)
+    assert all(cell["label"] for cell in hybrid.values())
+    for cell in hybrid.values():
+        assert abs(cell["cell"]["height"] - cell["thumb"]["height"]) <= 1, "a caption must not change the layout"
+
+    # The payload: shown as text, nothing made of it, nothing run.
+    payload = cells["payload"][ids["sign-parking"]]["caption"]
+    assert "<img src=x" in payload["text"] and "<script>" in payload["text"] and payload["marks"] == ["停车场"]
+    assert set(payload["elements"]) <= {"mark", "span"}
+    assert summary["payloadRan"] is None and summary["strayElements"] == 0 and summary["dialogs"] == []
+
+    # Pure punctuation: the ordinary empty result. The video: found, its line shown.
+    assert summary["punctuation"] == []
+    [video] = summary["video"]
+    assert video["id"] == ids["video-party"] and video["caption"]["marks"] == ["节目单"]
+    for shot in ("4-caption-traditional", "5-viewer-matched-boxes", "6-hybrid-labels", "7-payload-inert"):
+        assert (shots / f"{shot}.png").is_file()

@@ -206,11 +206,16 @@ def hand_written_lines(patch: Path) -> int:
     return count
 
 
-def test_every_series_carries_the_same_features_in_at_most_500_hand_written_lines():
+# v2.4.1 gets fixes but no new features: its features in at most 500 hand-written lines. v3.1.0 carries all of them
+# and the features since (why each photo matched: issue 20) in at most 700.
+HAND_WRITTEN_LIMITS = {"v2.4.1": 500, "v3.1.0": 700}
+
+
+def test_v3_carries_every_feature_of_v2_and_each_series_stays_within_its_hand_written_lines():
     series = {folder.name: sorted(folder.glob("*.patch")) for folder in (ROOT / "patches").glob("v*")}
-    assert {"v2.4.1", "v3.1.0"} <= set(series)
+    assert set(series) == set(HAND_WRITTEN_LIMITS)
     subjects = {name: [p.name.split("-", 1)[1] for p in patches] for name, patches in series.items()}
-    assert all(names == subjects["v2.4.1"] for names in subjects.values()), subjects
+    assert set(subjects["v2.4.1"]) <= set(subjects["v3.1.0"]), subjects
     for name, patches in series.items():
         total = sum(hand_written_lines(p) for p in patches)
-        assert 0 < total <= 500, f"{name}: {total} hand-written lines"
+        assert 0 < total <= HAND_WRITTEN_LIMITS[name], f"{name}: {total} hand-written lines"

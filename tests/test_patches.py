@@ -204,5 +204,19 @@ def test_patched_search_queries_on_a_real_database(patched, version, new_databas
     # Fusion: the OCR matches rise above the station that CLIP alone ranks first.
     assert with_aio["hybrid"][:2] == [str(invoice), str(receipt)] and str(station) in with_aio["hybrid"]
     assert uuid.UUID(with_aio["hybrid"][2]) == station
+    if version != "2.4.1":  # v3.1.0: why each matched, as data (aio 0008), and which list found it
+        assert with_aio["matches"] == {
+            str(invoice): [
+                {"text": "增值税电子普通发票", "ranges": [[7, 9]]},
+                {"text": "发票号码 12345678", "ranges": [[0, 2]]},
+            ],
+            str(receipt): [{"text": "如需发票请到服务台", "ranges": [[2, 4]]}],
+        }
+        with psycopg.connect(url) as conn:
+            boxes = conn.execute(
+                "SELECT id::text FROM asset_ocr WHERE \"assetId\" = %s AND text LIKE '%%发票%%' ORDER BY id", (invoice,)
+            ).fetchall()
+        assert sorted(with_aio["boxes"]) == [row[0] for row in boxes] and len(boxes) == 3
+        assert with_aio["matchedBy"] == {str(invoice): "both", str(receipt): "both", str(station): "picture"}
     if version != "2.4.1":  # the branch filter model filters by aio too (it orders by date, not by rank)
         assert with_aio["filterV3"] == sorted([str(invoice), str(receipt)]) and with_aio["statsV3"] == 2

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from .imagegen import TextImage
 from .photos import photo_jpeg
@@ -35,8 +38,23 @@ def image_bytes(name: str, lines: tuple[str, ...] | None, index: int) -> bytes:
     return TextImage(name, lines, size=(1000, 800), font_size=44).jpeg()
 
 
+def video_bytes(name: str, lines: tuple[str, ...]) -> bytes:
+    """A 2-second H.264 clip (Debian's ffmpeg) whose every frame shows these lines, whichever frame Immich takes."""
+    with tempfile.TemporaryDirectory() as scratch:
+        frame, clip = Path(scratch) / "frame.png", Path(scratch) / "clip.mp4"
+        TextImage(name, lines, size=(960, 720), font_size=44).render().save(frame)
+        subprocess.run(
+            ["ffmpeg", "-loglevel", "error", "-loop", "1", "-i", str(frame), "-t", "2", "-r", "10", "-c:v", "libx264"]
+            + ["-pix_fmt", "yuv420p", "-movflags", "+faststart", str(clip)],
+            check=True,
+            timeout=120,
+        )
+        return clip.read_bytes()
+
+
 def upload(stack, token: str, photos: dict[str, tuple[str, ...] | None], device: str) -> dict[str, str]:
-    """Each photo uploaded through the API, a day apart: name -> asset id."""
+    """Each photo uploaded through the API, a day apart: name -> asset id. Names starting with "video-" are
+    uploaded as short videos (video_bytes)."""
     ids = {}
     base = datetime(2024, 5, 1, tzinfo=UTC)
     for index, (name, lines) in enumerate(photos.items()):
@@ -45,7 +63,11 @@ def upload(stack, token: str, photos: dict[str, tuple[str, ...] | None], device:
             "POST",
             "/assets",
             token,
-            files={"assetData": (f"{name}.jpg", io.BytesIO(image_bytes(name, lines, index)), "image/jpeg")},
+            files={
+                "assetData": (f"{name}.mp4", io.BytesIO(video_bytes(name, lines)), "video/mp4")
+                if name.startswith("video-") and lines
+                else (f"{name}.jpg", io.BytesIO(image_bytes(name, lines, index)), "image/jpeg")
+            },
             data={"deviceAssetId": name, "deviceId": device, "fileCreatedAt": taken, "fileModifiedAt": taken},
         )
         assert response.status_code == 201, response.text

@@ -17,8 +17,16 @@ const { openSearchRepository } = require('./search_repository.cjs');
     out.statsV3 = (await repo.searchStatisticsV3(v3)).total;
   }
   if (out.engine === 'aio') {
-    out.snippets = await repo.getOcrSnippets(out.metadata, input.ocr);
-    out.hybrid = ids(await repo.searchHybrid({ page: 1, size: 10 }, { embedding: input.embedding, hybridQuery: input.ocr, clipWeight: 1, ocrWeight: 1, userIds: input.userIds }));
+    if (repo.getOcrMatches) {
+      // v3.1.0: the matched lines as data (aio.ocr_matches), the HTML form escaped, the matched boxes of the first asset
+      const { matches, snippets } = await repo.getOcrMatches(out.metadata, input.ocr);
+      Object.assign(out, { matches, snippets, boxes: await repo.getOcrBoxMatches(out.metadata[0], input.ocr) });
+    } else {
+      out.snippets = await repo.getOcrSnippets(out.metadata, input.ocr);
+    }
+    const hybrid = await repo.searchHybrid({ page: 1, size: 10 }, { embedding: input.embedding, hybridQuery: input.ocr, clipWeight: 1, ocrWeight: 1, userIds: input.userIds, withExif: true }); // as the web asks (the lists must still hold ids alone)
+    out.hybrid = ids(hybrid);
+    out.matchedBy = hybrid.matchedBy;
   }
   console.log(JSON.stringify(out));
   await db.destroy();

@@ -1,6 +1,6 @@
 -- aio.ocr_snippet(body, q): revision 0004.
 -- Replaces 0003/ocr_snippet.sql; 0004's downgrade restores that one.
--- The current definition (head).
+-- Replaced by 0008/ocr_snippet.sql, whose downgrade restores this one.
 
 -- The (at most two) lines that matched, marks on the original text where the normalised one matched.
 CREATE OR REPLACE FUNCTION aio.ocr_snippet(body text, q tsquery) RETURNS text
