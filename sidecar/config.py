@@ -289,6 +289,14 @@ class Settings:
         "Shortest side OCR detection works at when the request gives none.",
         integer(32),
     )
+    ocr_small_text: bool = setting(
+        "AIO_OCR_SMALL_TEXT",
+        "true",
+        "Read small text at Immich's default OCR resolution: detect again at the photo's own resolution where "
+        "the first pass found small or unresolved text, and read lines from the photo, not its downscale; "
+        "false: one pass at maxResolution (see docs/ocr-small-text.md).",
+        boolean,
+    )
     upstream_url: str = setting(
         "AIO_UPSTREAM_ML_URL",
         "",

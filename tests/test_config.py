@@ -110,6 +110,7 @@ def test_every_variable_is_read():
         "AIO_OCR_MODEL_DIR": "/ocr",
         "AIO_OCR_MIN_DETECTION_SCORE": "0.25",
         "AIO_OCR_MIN_RECOGNITION_SCORE": "0.25",
+        "AIO_OCR_SMALL_TEXT": "false",
         "AIO_UPSTREAM_ML_URL": "http://ml:3003",
         "AIO_UPSTREAM_TIMEOUT_S": "7.5",
         "AIO_MT_PHOTOS_API_KEY": "key",

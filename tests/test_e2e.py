@@ -20,6 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from .support import ocr_small_text_set
 from .support.e2e_client import (
     CLIP_MODEL,
     EMAIL,
@@ -59,6 +60,8 @@ LIBRARY: dict[str, tuple[str, ...] | None] = {
     "sign-library-hant": ("臺北市立圖書館", "開放時間 09:00-21:00"),
     "sign-parking": ("停车场入口", "收费标准 每小时5元"),
     "video-party": ("公司年会节目单", "抽奖环节 20:00"),  # a short video (ffmpeg), its frames showing the text
+    # Text 1.3-1.5 % of the photo's height, blurred, askew, low contrast (issue 22): a 1080x1440 preview
+    "smalltext-tiny-15": ocr_small_text_set.render("tiny-15").lines,
     "photo-1": None,
     "photo-2": None,
     "photo-3": None,
@@ -359,6 +362,20 @@ def test_hybrid_results_say_which_list_found_them(stack, library):
     by = {name: assets["matchedBy"][ids[name]] for name in names_of(ids, assets["items"])}
     assert by["ticket-train"] in ("text", "both") and by["photo-1"] == "picture"
     assert set(assets["ocrMatches"]) == {ids[name] for name, found in by.items() if found != "picture"}
+
+
+def test_small_text_is_read_at_immichs_default_request(stack, library):
+    """Issue 22: Immich asks OCR for its default maxResolution (736); the sidecar still reads the small print."""
+    token, ids = library
+    with psycopg.connect(stack.db_url) as conn:
+        read = [
+            row[0]
+            for row in conn.execute('SELECT text FROM asset_ocr WHERE "assetId" = %s', (ids["smalltext-tiny-15"],))
+        ]
+    assert ocr_small_text_set.character_recall(LIBRARY["smalltext-tiny-15"], read) >= 0.9, read
+    # Words of its lines, top to bottom; 营业时间 finds its Traditional 營業時間.
+    for query in ("消防通道", "收银台", "产品型号", "营业时间"):
+        assert names_of(ids, metadata_search(stack, token, ocr=query)) == ["smalltext-tiny-15"], query
 
 
 def test_a_query_of_punctuation_is_an_ordinary_empty_result(stack, library):

@@ -83,7 +83,13 @@ def _rapid_ocr(settings: Settings) -> OcrModel:
     from .ocr import RapidOcrModel
 
     use_cuda = settings.device == "cuda"
-    model = RapidOcrModel(settings.ocr_model_dir, use_cuda, settings.inference_threads, settings.ocr_batch_size)
+    model = RapidOcrModel(
+        settings.ocr_model_dir,
+        use_cuda,
+        settings.inference_threads,
+        settings.ocr_batch_size,
+        small_text=settings.ocr_small_text,
+    )
     # OCR is background work: its sessions are built in a niced thread, whose nice value ONNX Runtime's
     # intra-op threads inherit.
     return in_niced_thread(model.load, background_nice(settings), name="ocr-loader")

@@ -36,6 +36,7 @@ def root():
         device=state.settings.device,  # the setting; "models" says where each loaded model actually runs
         loaded=state.registry.loaded(),
         models=state.registry.describe(),
+        ocr_small_text=state.settings.ocr_small_text,  # AIO_OCR_SMALL_TEXT: small text read at maxResolution
         upstream=state.settings.upstream_url or None,
         pid=os.getpid(),  # which worker answered: useful behind several workers
     )

@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from . import ocr_small_text_set
 from .imagegen import TextImage
 from .photos import photo_jpeg
 
@@ -35,6 +36,8 @@ def sign_up_admin(stack) -> tuple[str, dict]:
 def image_bytes(name: str, lines: tuple[str, ...] | None, index: int) -> bytes:
     if lines is None:
         return photo_jpeg(1440, 1080, 1, seed=index)
+    if name.startswith("smalltext-"):  # a photo of the small-text set (tests/support/ocr_small_text_set.py)
+        return ocr_small_text_set.render(name.removeprefix("smalltext-")).jpeg
     return TextImage(name, lines, size=(1000, 800), font_size=44).jpeg()
 
 
@@ -54,7 +57,7 @@ def video_bytes(name: str, lines: tuple[str, ...]) -> bytes:
 
 def upload(stack, token: str, photos: dict[str, tuple[str, ...] | None], device: str) -> dict[str, str]:
     """Each photo uploaded through the API, a day apart: name -> asset id. Names starting with "video-" are
-    uploaded as short videos (video_bytes)."""
+    uploaded as short videos (video_bytes), "smalltext-<name>" as that photo of the small-text set."""
     ids = {}
     base = datetime(2024, 5, 1, tzinfo=UTC)
     for index, (name, lines) in enumerate(photos.items()):
