@@ -6,6 +6,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 
 import psycopg
 import pytest
@@ -198,6 +199,14 @@ def test_an_interrupted_rebuild_continues_where_it_stopped(immich_db):
             break
     process.wait(timeout=60)
     with connect(immich_db) as conn:
+        # The killed client's server process may still commit the batch it was running: wait until it is gone.
+        deadline = time.monotonic() + 60
+        while conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        ).fetchone()[0]:
+            assert time.monotonic() < deadline, "the killed upgrade's server process did not end"
+            time.sleep(0.1)
         assert conn.execute("SELECT version_num FROM aio.alembic_version").fetchone()[0] == PREVIOUS
         left = conn.execute("SELECT count(*) FROM aio.rebuild_queue").fetchone()[0]
         assert 0 < left < 400, "stopped part way, the finished batches kept"
