@@ -2,8 +2,9 @@
 # Install what the project needs on a fresh Debian machine: the Python environment (.venv) and, with
 # --system, what the tests use: Debian packages (CJK font, PostgreSQL 15, Redis and Chromium for the
 # end-to-end tier, rsync for the Immich build, the autotools SCWS needs), pgvector built from Debian's
-# source package, and zhparser + SCWS from their pinned sources (scripts/install_zhparser.sh; where no
-# source can be had, the zhparser tier skips and says so). Idempotent: a second run only checks.
+# source package, podman for the container tier (scripts/install_podman.sh), and zhparser + SCWS from
+# their pinned sources (scripts/install_zhparser.sh; where no source can be had, the zhparser tier skips
+# and says so). Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +31,15 @@ if [ "$system" = 1 ]; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
   scripts/install_pgvector.sh
+  # Podman for the container tier (scripts/build_images.sh, the compose stack); that tier skips, saying
+  # why, where containers cannot run.
+  status=0
+  scripts/install_podman.sh || status=$?
+  if [ "$status" = 3 ]; then
+    echo "bootstrap: WARNING: podman cannot run containers here: the container tier will skip" >&2
+  elif [ "$status" != 0 ]; then
+    exit "$status"
+  fi
   status=0
   scripts/install_zhparser.sh || status=$?
   if [ "$status" = 3 ]; then

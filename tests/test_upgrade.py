@@ -1,5 +1,5 @@
-"""Tier "e2e": the upgrade from patched Immich v2.4.1 to patched v3.1.0, on real data, as the README's
-"Upgrading" section tells a user to do it.
+"""Tier "e2e": the upgrade from patched Immich v2.4.1 to patched v3.1.0, on real data, as docs/deployment.md's
+"From v2.4.1 to v3.1.0" section tells a user to do it.
 
 A v2.4.1 stack gets photos through the API (Chinese text and none) and finishes OCR and CLIP; its server
 stops; the v3.1.0 server starts on the same database and media (Immich's own migrations run at start),
@@ -81,7 +81,7 @@ def builds():
 
 @pytest.fixture(scope="module")
 def upgraded(builds, checkpoint_dir):
-    """The README's upgrade steps on a v2.4.1 stack with data; what was seen before and after."""
+    """The upgrade steps of docs/deployment.md on a v2.4.1 stack with data; what was seen before and after."""
     from .support.e2e_stack import Stack
 
     stack = Stack(builds["2.4.1"], checkpoint_dir, CLIP_MODEL).start()
