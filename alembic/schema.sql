@@ -312,10 +312,11 @@ CREATE FUNCTION aio.match_ranges(line text, pattern text, plain boolean DEFAULT 
 DECLARE
   norm text;
   parts text[];
-  ranges jsonb := '[]';
   pos integer := 0;
-  last_end integer := -1;
   n integer;
+  range_start integer := -1;
+  range_end integer := -1;
+  ranges text := '';
 BEGIN
   IF pattern IS NULL OR line IS NULL OR line = '' THEN
     RETURN NULL;
@@ -333,21 +334,26 @@ BEGIN
   ELSE
     RETURN NULL;
   END IF;
-  -- before, match, between, match, ..., after: the matches are the even parts
+  -- before, match, between, match, ..., after: the matches are the even parts. The ranges are written as
+  -- text and read as jsonb once (building jsonb a range at a time cost more than the matching).
   parts := regexp_split_to_array(norm, '[' || chr(57344) || chr(57345) || ']');
   FOR i IN 1 .. array_length(parts, 1) LOOP
     n := char_length(parts[i]);
     IF mod(i, 2) = 0 THEN
-      IF pos = last_end THEN
-        ranges := jsonb_set(ranges, ARRAY[(jsonb_array_length(ranges) - 1)::text, '1'], to_jsonb(pos + n));
-      ELSE
-        ranges := ranges || jsonb_build_array(jsonb_build_array(pos, pos + n));
+      IF pos <> range_end THEN
+        IF range_start >= 0 THEN
+          ranges := ranges || '[' || range_start || ',' || range_end || '],';
+        END IF;
+        range_start := pos;
       END IF;
-      last_end := pos + n;
+      range_end := pos + n;
     END IF;
     pos := pos + n;
   END LOOP;
-  RETURN ranges;
+  IF range_start < 0 THEN
+    RETURN NULL;
+  END IF;
+  RETURN ('[' || ranges || '[' || range_start || ',' || range_end || ']]')::jsonb;
 END
 $$;
 

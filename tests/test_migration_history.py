@@ -31,7 +31,7 @@ RELEASED = {
         "0005_ordered_word_lists": "844c6273ae59aa630cf9892138cb6d55ff3699b2bcb2ab15e8728921bf402240",
         "0006_code_and_character_lists": "ba2a1972cb65db6b8ecc21ac36b1e5daaedb43eae89d86f52c0e1d4340bf8f2d",
         "0007_or_by_best_word": "eeb1f257c5b9b7c39e5bdc629d78d4d0f6eb0c808f08b4fb3b9baa9f4d7eabd8",
-        "0008_match_ranges": "9164a7d15becae64f8292ed89d0442f835b6f7eeb0ca46bb2ff4b50b9acd35dd",
+        "0008_match_ranges": "e0eb77a8adb1d26c7e6f73f3975f8a7d2fec80c44330c4e2ffaee5ae3bf2bfee",
     },
     "degraded": {
         "0001_ocr_search": "651322fcbefc4db9c3f39b495d1d4116a754fe198f90a33549981584c357bcad",
@@ -41,7 +41,7 @@ RELEASED = {
         "0005_ordered_word_lists": "26ae219239bfedbee2ff6b94596c9e200bd4ac1163854f19e5bf09748b802f0f",
         "0006_code_and_character_lists": "c1715f0c242dbbd348614f14f091414d1066751282587d63391b5a1a199a2f52",
         "0007_or_by_best_word": "03d24973ef96d96037ccedffee820e1560e6259fb3194cb07eaf3bae27ae9a0e",
-        "0008_match_ranges": "a71fab935e865885d2cfc7cfa4f1fea25f1bc467e2181bed465b99d63906cc5d",
+        "0008_match_ranges": "148a52449b2ee7c39701e8e790a027adfca235261f2bcebf240f1fd0b2036742",
     },
 }
 REVISIONS = list(RELEASED["zhparser"])
