@@ -67,6 +67,40 @@ BEGIN
 END $$;
 
 --
+-- Name: check_ocr(); Type: FUNCTION; Schema: aio; Owner: -
+--
+
+CREATE FUNCTION aio.check_ocr() RETURNS TABLE(asset_id uuid, part text, problem text)
+    LANGUAGE sql STABLE
+    AS $$
+  WITH boxes AS (
+    SELECT o."assetId" AS asset_id, string_agg(o.text, E'\n' ORDER BY floor((o.y1 + o.y2) * 25), o.x1) AS body
+    FROM public.asset_ocr AS o
+    WHERE coalesce((to_jsonb(o) ->> 'isVisible')::boolean, true)
+      AND EXISTS (SELECT 1 FROM public.asset AS a WHERE a.id = o."assetId")
+    GROUP BY o."assetId"
+  )
+  SELECT coalesce(b.asset_id, d.asset_id), 'document',
+         CASE WHEN d.asset_id IS NULL THEN 'missing' WHEN b.asset_id IS NULL THEN 'stale' ELSE 'differs' END
+  FROM boxes AS b FULL JOIN aio.ocr_document AS d ON d.asset_id = b.asset_id
+  WHERE d.asset_id IS NULL OR b.asset_id IS NULL OR d.body <> b.body
+     OR d.tsv <> aio.ocr_tsvector(d.body) OR d.plain <> (lower(d.body) = aio.normalize(d.body))
+  UNION ALL
+  SELECT d.asset_id, 'list', p.problem
+  FROM aio.ocr_document AS d, LATERAL (
+    SELECT DISTINCT CASE WHEN e.word IS NULL THEN 'stale' WHEN w.word IS NULL THEN 'missing' ELSE 'differs' END
+    FROM aio.ocr_word_rows(d.tsv, d.plain) AS e
+    FULL JOIN (SELECT x.word, x.is_word, x.rank, x.plain FROM aio.ocr_word AS x WHERE x.asset_id = d.asset_id) AS w
+      ON w.word = e.word
+    WHERE e.word IS NULL OR w.word IS NULL OR (w.is_word, w.rank, w.plain) IS DISTINCT FROM (e.is_word, e.rank, d.plain)
+  ) AS p(problem)
+  UNION ALL
+  SELECT DISTINCT w.asset_id, 'list', 'stale'
+  FROM aio.ocr_word AS w
+  WHERE NOT EXISTS (SELECT 1 FROM aio.ocr_document AS d WHERE d.asset_id = w.asset_id)
+$$;
+
+--
 -- Name: cjk_ngrams(text); Type: FUNCTION; Schema: aio; Owner: -
 --
 
@@ -401,6 +435,28 @@ CREATE FUNCTION aio.ocr_box_matches(asset uuid, query text) RETURNS TABLE(box_id
 $$;
 
 --
+-- Name: ocr_build_fingerprint(); Type: FUNCTION; Schema: aio; Owner: -
+--
+
+CREATE FUNCTION aio.ocr_build_fingerprint() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT md5(string_agg(
+    t.body || E'\t' || aio.ocr_tsvector(t.body)::text || E'\t'
+    || (SELECT string_agg(r.word || ' ' || r.is_word || ' ' || r.rank, ',' ORDER BY r.word COLLATE "C")
+        FROM aio.ocr_word_rows(aio.ocr_tsvector(t.body), lower(t.body) = aio.normalize(t.body)) AS r),
+    E'\n' ORDER BY t.n))
+  FROM unnest(ARRAY[
+    '上海增值税专用发票 No.12345678 开票日期 2024年3月15日',
+    '復旦大學附屬華山醫院 門診收費收據',
+    'ＳＦ１２３４５６７８９０ 顺丰速运 Century Park',
+    '请保持安静 拿铁 ¥45.00 Wi-Fi 密码',
+    'ショップ 渋谷店 営業時間',
+    E'北京市朝阳区建国路88号\n上海南站 出口'
+  ]) WITH ORDINALITY AS t(body, n)
+$$;
+
+--
 -- Name: ocr_document_deleted(); Type: FUNCTION; Schema: aio; Owner: -
 --
 
@@ -408,8 +464,7 @@ CREATE FUNCTION aio.ocr_document_deleted() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-  DELETE FROM aio.ocr_word AS w USING old_rows AS o, aio.ocr_word_rows(o.tsv, o.plain) AS r
-  WHERE w.word = r.word AND w.rank = r.rank AND w.asset_id = o.asset_id;
+  DELETE FROM aio.ocr_word AS w USING old_rows AS o WHERE w.asset_id = o.asset_id;
   RETURN NULL;
 END $$;
 
@@ -422,7 +477,8 @@ CREATE FUNCTION aio.ocr_document_inserted() RETURNS trigger
     AS $$
 BEGIN
   INSERT INTO aio.ocr_word (word, asset_id, plain, is_word, rank)
-  SELECT r.word, n.asset_id, n.plain, r.is_word, r.rank FROM new_rows AS n, aio.ocr_word_rows(n.tsv, n.plain) AS r;
+  SELECT r.word, n.asset_id, n.plain, r.is_word, r.rank FROM new_rows AS n, aio.ocr_word_rows(n.tsv, n.plain) AS r
+  ON CONFLICT (asset_id, word) DO UPDATE SET plain = excluded.plain, is_word = excluded.is_word, rank = excluded.rank;
   RETURN NULL;
 END $$;
 
@@ -457,13 +513,13 @@ CREATE FUNCTION aio.ocr_document_updated() RETURNS trigger
 BEGIN
   -- Immich's OCR job rewrites every box of a photo: most updates change nothing searchable
   DELETE FROM aio.ocr_word AS w
-  USING old_rows AS o JOIN new_rows AS n ON n.asset_id = o.asset_id, aio.ocr_word_rows(o.tsv, o.plain) AS r
-  WHERE (o.tsv, o.plain) IS DISTINCT FROM (n.tsv, n.plain)
-    AND w.word = r.word AND w.rank = r.rank AND w.asset_id = o.asset_id;
+  USING old_rows AS o JOIN new_rows AS n ON n.asset_id = o.asset_id
+  WHERE (o.tsv, o.plain) IS DISTINCT FROM (n.tsv, n.plain) AND w.asset_id = o.asset_id;
   INSERT INTO aio.ocr_word (word, asset_id, plain, is_word, rank)
   SELECT r.word, n.asset_id, n.plain, r.is_word, r.rank
   FROM new_rows AS n JOIN old_rows AS o ON o.asset_id = n.asset_id, aio.ocr_word_rows(n.tsv, n.plain) AS r
-  WHERE (o.tsv, o.plain) IS DISTINCT FROM (n.tsv, n.plain);
+  WHERE (o.tsv, o.plain) IS DISTINCT FROM (n.tsv, n.plain)
+  ON CONFLICT (asset_id, word) DO UPDATE SET plain = excluded.plain, is_word = excluded.is_word, rank = excluded.rank;
   RETURN NULL;
 END $$;
 
@@ -943,6 +999,20 @@ CREATE FUNCTION aio.refresh_ocr_documents(ids uuid[]) RETURNS void
 $$;
 
 --
+-- Name: repair_ocr(uuid[]); Type: FUNCTION; Schema: aio; Owner: -
+--
+
+CREATE FUNCTION aio.repair_ocr(ids uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  DELETE FROM aio.ocr_document AS d WHERE d.asset_id = ANY (ids);  -- its trigger removes the photos' rows
+  DELETE FROM aio.ocr_word AS w WHERE w.asset_id = ANY (ids);      -- and rows left without a document
+  PERFORM aio.refresh_ocr_documents(ids);                         -- new documents: their rows by trigger
+END
+$$;
+
+--
 -- Name: rrf(uuid[], uuid[], real, real, integer); Type: FUNCTION; Schema: aio; Owner: -
 --
 
@@ -1213,6 +1283,15 @@ CREATE TABLE aio.install (
 );
 
 --
+-- Name: ocr_build; Type: TABLE; Schema: aio; Owner: -
+--
+
+CREATE TABLE aio.ocr_build (
+    fingerprint text NOT NULL,
+    checked_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
 -- Name: ocr_document; Type: TABLE; Schema: aio; Owner: -
 --
 
@@ -1290,7 +1369,7 @@ CREATE INDEX ocr_document_tsv_idx ON aio.ocr_document USING gin (tsv);
 -- Name: ocr_word_by_asset; Type: INDEX; Schema: aio; Owner: -
 --
 
-CREATE INDEX ocr_word_by_asset ON aio.ocr_word USING btree (asset_id, rank DESC) INCLUDE (word) WHERE (is_word AND (word ~ '^[一-鿿㐀-䶿豈-﫿぀-ヿ가-힯]{2,}$'::text));
+CREATE UNIQUE INDEX ocr_word_by_asset ON aio.ocr_word USING btree (asset_id, word) INCLUDE (rank, is_word, plain);
 
 --
 -- Name: ocr_word_list; Type: INDEX; Schema: aio; Owner: -
@@ -1355,9 +1434,10 @@ CREATE TRIGGER aio_ocr_document_update AFTER UPDATE ON public.asset_ocr REFERENC
 -- Rows of aio's tables
 --
 
--- aio.alembic_version: (0008_match_ranges)
+-- aio.alembic_version: (0009_no_drift)
 -- aio.char_map: 4338 rows, md5 f1dfe6a78ef1b6f0df64ff3411ab931e
 -- aio.install: (created_zhparser,true) (document_form,2) (mode,zhparser)
+-- aio.ocr_build: 1 rows (this database's state, not written out)
 -- aio.ocr_document: (no rows)
 -- aio.ocr_word: (no rows)
 -- aio.phrase_map: 402 rows, md5 7a9c52280e75c74f4a90feb54d5e6c2b

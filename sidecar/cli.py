@@ -89,8 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         "--precision", action="append", choices=["fp32", "int8"], help="precisions to write (repeatable; default both)"
     )
     db = commands.add_parser("db", help="manage the aio schema (Alembic), database from DB_URL or DB_*")
-    db.add_argument("action", choices=["upgrade", "downgrade", "status"])
+    db.add_argument("action", choices=["upgrade", "downgrade", "status", "check"])
     db.add_argument("revision", nargs="?", help="target revision (upgrade: head; downgrade: base)")
+    db.add_argument(
+        "--repair", action="store_true", help="check: rebuild the photos whose OCR documents or word lists differ"
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -98,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
             print(settings_table())
             return 0
         if args.command == "db":
-            from .db import run_db_command
+            from .db import check_ocr, run_db_command
 
+            if args.action == "check":
+                return check_ocr(repair=args.repair)
             return run_db_command(args.action, args.revision)
         settings = Settings.from_env()
         _configure_logging(settings.log_level)
