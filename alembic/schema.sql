@@ -93,6 +93,8 @@ CREATE FUNCTION aio.check_ocr() RETURNS TABLE(asset_id uuid, part text, problem 
     FULL JOIN (SELECT x.word, x.is_word, x.rank, x.plain FROM aio.ocr_word AS x WHERE x.asset_id = d.asset_id) AS w
       ON w.word = e.word
     WHERE e.word IS NULL OR w.word IS NULL OR (w.is_word, w.rank, w.plain) IS DISTINCT FROM (e.is_word, e.rank, d.plain)
+    UNION
+    SELECT 'duplicate' FROM aio.ocr_word AS x WHERE x.asset_id = d.asset_id GROUP BY x.word HAVING count(*) > 1
   ) AS p(problem)
   UNION ALL
   SELECT DISTINCT w.asset_id, 'list', 'stale'
@@ -476,9 +478,9 @@ CREATE FUNCTION aio.ocr_document_inserted() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
+  DELETE FROM aio.ocr_word AS w USING new_rows AS n WHERE w.asset_id = n.asset_id;
   INSERT INTO aio.ocr_word (word, asset_id, plain, is_word, rank)
-  SELECT r.word, n.asset_id, n.plain, r.is_word, r.rank FROM new_rows AS n, aio.ocr_word_rows(n.tsv, n.plain) AS r
-  ON CONFLICT (asset_id, word) DO UPDATE SET plain = excluded.plain, is_word = excluded.is_word, rank = excluded.rank;
+  SELECT r.word, n.asset_id, n.plain, r.is_word, r.rank FROM new_rows AS n, aio.ocr_word_rows(n.tsv, n.plain) AS r;
   RETURN NULL;
 END $$;
 
@@ -518,8 +520,7 @@ BEGIN
   INSERT INTO aio.ocr_word (word, asset_id, plain, is_word, rank)
   SELECT r.word, n.asset_id, n.plain, r.is_word, r.rank
   FROM new_rows AS n JOIN old_rows AS o ON o.asset_id = n.asset_id, aio.ocr_word_rows(n.tsv, n.plain) AS r
-  WHERE (o.tsv, o.plain) IS DISTINCT FROM (n.tsv, n.plain)
-  ON CONFLICT (asset_id, word) DO UPDATE SET plain = excluded.plain, is_word = excluded.is_word, rank = excluded.rank;
+  WHERE (o.tsv, o.plain) IS DISTINCT FROM (n.tsv, n.plain);
   RETURN NULL;
 END $$;
 
@@ -591,6 +592,17 @@ BEGIN
     END LOOP;
   END LOOP;
 END
+$$;
+
+--
+-- Name: ocr_matching_assets(text); Type: FUNCTION; Schema: aio; Owner: -
+--
+
+CREATE FUNCTION aio.ocr_matching_assets(q text) RETURNS TABLE(asset_id uuid)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED
+    AS $$
+  SELECT d.asset_id FROM aio.ocr_document AS d
+  WHERE numnode((aio.search_plan(q)).query) > 0 AND d.tsv @@ (aio.search_plan(q)).query
 $$;
 
 --
@@ -1124,10 +1136,10 @@ END
 $_$;
 
 --
--- Name: term_query(text, boolean); Type: FUNCTION; Schema: aio; Owner: -
+-- Name: term_form_query(text, boolean); Type: FUNCTION; Schema: aio; Owner: -
 --
 
-CREATE FUNCTION aio.term_query(term text, exact boolean) RETURNS tsquery
+CREATE FUNCTION aio.term_form_query(term text, exact boolean) RETURNS tsquery
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET "zhparser.multi_short" TO 'off'
     SET "zhparser.punctuation_ignore" TO 'on'
@@ -1160,6 +1172,34 @@ BEGIN
       CONTINUE;
     END IF;
     result := CASE WHEN result IS NULL THEN piece ELSE result && piece END;
+  END LOOP;
+  RETURN result;
+END
+$$;
+
+--
+-- Name: term_query(text, boolean); Type: FUNCTION; Schema: aio; Owner: -
+--
+
+CREATE FUNCTION aio.term_query(term text, exact boolean) RETURNS tsquery
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $$
+DECLARE
+  n text := aio.normalize(term);
+  forms text[] := ARRAY[n];
+  v record;
+  form text;
+  one tsquery;
+  result tsquery;
+BEGIN
+  FOR v IN SELECT m.src, m.alt FROM aio.char_variant AS m WHERE strpos(n, m.src) > 0 ORDER BY m.src, m.alt LOOP
+    forms := forms || ARRAY(SELECT replace(f, v.src, v.alt) FROM unnest(forms) AS f);
+    EXIT WHEN cardinality(forms) >= 8;
+  END LOOP;
+  FOREACH form IN ARRAY forms[1:8] LOOP
+    one := aio.term_form_query(form, exact);
+    CONTINUE WHEN one IS NULL OR numnode(one) = 0;
+    result := CASE WHEN result IS NULL THEN one WHEN result::text = one::text THEN result ELSE result || one END;
   END LOOP;
   RETURN result;
 END
@@ -1274,6 +1314,15 @@ CREATE TABLE aio.char_map (
 );
 
 --
+-- Name: char_variant; Type: TABLE; Schema: aio; Owner: -
+--
+
+CREATE TABLE aio.char_variant (
+    src text NOT NULL,
+    alt text NOT NULL
+);
+
+--
 -- Name: install; Type: TABLE; Schema: aio; Owner: -
 --
 
@@ -1339,6 +1388,13 @@ ALTER TABLE ONLY aio.char_map
     ADD CONSTRAINT char_map_pkey PRIMARY KEY (src);
 
 --
+-- Name: char_variant char_variant_pkey; Type: CONSTRAINT; Schema: aio; Owner: -
+--
+
+ALTER TABLE ONLY aio.char_variant
+    ADD CONSTRAINT char_variant_pkey PRIMARY KEY (src, alt);
+
+--
 -- Name: install install_pkey; Type: CONSTRAINT; Schema: aio; Owner: -
 --
 
@@ -1366,12 +1422,6 @@ ALTER TABLE ONLY aio.phrase_map
 CREATE INDEX ocr_document_tsv_idx ON aio.ocr_document USING gin (tsv);
 
 --
--- Name: ocr_word_by_asset; Type: INDEX; Schema: aio; Owner: -
---
-
-CREATE UNIQUE INDEX ocr_word_by_asset ON aio.ocr_word USING btree (asset_id, word) INCLUDE (rank, is_word, plain);
-
---
 -- Name: ocr_word_list; Type: INDEX; Schema: aio; Owner: -
 --
 
@@ -1382,6 +1432,12 @@ CREATE INDEX ocr_word_list ON aio.ocr_word USING btree (word, rank DESC, asset_i
 --
 
 CREATE INDEX ocr_word_list_not_plain ON aio.ocr_word USING btree (word, ((rank * (2.25)::real)) DESC, asset_id) INCLUDE (is_word) WHERE (NOT plain);
+
+--
+-- Name: ocr_word_of_asset; Type: INDEX; Schema: aio; Owner: -
+--
+
+CREATE INDEX ocr_word_of_asset ON aio.ocr_word USING btree (asset_id);
 
 --
 -- Name: ocr_document aio_ocr_word_delete; Type: TRIGGER; Schema: aio; Owner: -
@@ -1434,8 +1490,9 @@ CREATE TRIGGER aio_ocr_document_update AFTER UPDATE ON public.asset_ocr REFERENC
 -- Rows of aio's tables
 --
 
--- aio.alembic_version: (0009_no_drift)
--- aio.char_map: 4338 rows, md5 f1dfe6a78ef1b6f0df64ff3411ab931e
+-- aio.alembic_version: (0011_spellings)
+-- aio.char_map: 4378 rows, md5 7f2b19d15652e0f96ddddcd61dc7d034
+-- aio.char_variant: 48 rows, md5 03dd4d6492e3b2c329323d6016e066a6
 -- aio.install: (created_zhparser,true) (document_form,2) (mode,zhparser)
 -- aio.ocr_build: 1 rows (this database's state, not written out)
 -- aio.ocr_document: (no rows)

@@ -33,6 +33,7 @@ from tests.support.pgcluster import PgCluster, extension_available  # noqa: E402
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--show", nargs="*", default=[], help="queries whose first results to print")
+    parser.add_argument("--revision", default="head", help="the aio revision to measure (before/after a change)")
     args = parser.parse_args()
     if not extension_available("zhparser"):
         print("zhparser is not installed in PostgreSQL 15: run scripts/install_zhparser.sh", file=sys.stderr)
@@ -48,7 +49,7 @@ def main() -> int:
         url = fresh_database(cluster, "hard_set")
         with psycopg.connect(url, autocommit=True) as conn:
             store_as_immich(conn, answers)
-        if migrate(url, "upgrade") != 0:
+        if migrate(url, "upgrade", args.revision) != 0:
             return 1
         with psycopg.connect(url, autocommit=True) as conn:
             print(table(evaluate(conn)))

@@ -51,6 +51,7 @@ def run_db_command(action: str, revision: str | None = None, url: str | None = N
             return check_build(url)
         elif action == "downgrade":
             command.downgrade(config, revision or "base")
+            return check_build(url)
         else:
             command.current(config, verbose=False)
             command.heads(config)
@@ -117,9 +118,10 @@ def _record_build(conn) -> None:
 
 
 def check_build(url: str | None = None, out=None) -> int:
-    """After `db upgrade`: where this database's search index was made by another build (restored from a backup
-    into another database image or architecture), or no build is recorded yet, check every photo and rebuild
-    those that differ (`check_ocr(repair=True)`). Nothing to do at a revision without aio.ocr_build."""
+    """After `db upgrade` or `db downgrade`: where this database's search index was made by another build (restored
+    from a backup into another database image or architecture), by another revision's searchable form, or no build
+    is recorded yet, check every photo and rebuild those that differ (`check_ocr(repair=True)`). Nothing to do at a
+    revision without aio.ocr_build."""
     import psycopg
 
     out = out or sys.stdout
@@ -134,6 +136,6 @@ def check_build(url: str | None = None, out=None) -> int:
         return 2
     if recorded and recorded[0] == current:
         return 0
-    reason = "no build is recorded for it" if recorded is None else "it was made by another database build"
+    reason = "no build is recorded for it" if recorded is None else "it was made by another build or revision"
     print(f"aio: checking the OCR search index against asset_ocr: {reason}", file=out, flush=True)
     return check_ocr(url, repair=True, out=out)

@@ -79,10 +79,22 @@ def test_a_photos_rows_go_with_it_whatever_their_ranks(db):
 
 
 def test_one_row_per_photo_and_word(db):
-    _, conn = db
+    """A row left twice (as drift did) is reported and mended; a new document replaces any rows its photo still
+    has."""
+    url, conn = db
     bill = asset_id("bill")
-    with pytest.raises(psycopg.errors.UniqueViolation):
-        behind_aios_back(conn, ("INSERT INTO aio.ocr_word VALUES ('账单', %s, true, true, 0.5)", (bill,)))
+    rows = "SELECT word, count(*) FROM aio.ocr_word WHERE asset_id = %s GROUP BY word HAVING count(*) > 1"
+    copy = "INSERT INTO aio.ocr_word SELECT * FROM aio.ocr_word WHERE asset_id = %s AND word = '账单'"
+    behind_aios_back(conn, (copy, (bill,)))
+    assert conn.execute(rows, (bill,)).fetchall() == [("账单", 2)]
+    out = io.StringIO()
+    assert check_ocr(url, out=out) == 1 and "list duplicate: 1 photos" in out.getvalue(), out.getvalue()
+    assert check_ocr(url, repair=True, out=io.StringIO()) == 0
+    assert conn.execute(rows, (bill,)).fetchall() == []
+    behind_aios_back(conn, (copy, (bill,)), ("DELETE FROM aio.ocr_document WHERE asset_id = %s", (bill,)))
+    conn.execute("SELECT aio.refresh_ocr_documents(ARRAY[%s]::uuid[])", (bill,))  # a new document for the photo
+    assert conn.execute(rows, (bill,)).fetchall() == []
+    assert check_ocr(url, out=io.StringIO()) == 0
 
 
 def test_check_finds_and_repair_mends_what_changed_behind_aios_back(db):

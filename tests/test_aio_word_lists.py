@@ -352,7 +352,7 @@ def test_words_joined_by_or_read_only_the_top_of_their_lists(library):
     # sorted
     read = [n for n in nodes if n.get("Index Name") == "ocr_word_list" and n["Actual Loops"] > 0]
     assert read and sum(n["Actual Rows"] * n["Actual Loops"] for n in read) < matches / 10, nodes
-    assert [n for n in nodes if n.get("Index Name") == "ocr_word_by_asset" and n["Actual Loops"] > 0], nodes
+    assert [n for n in nodes if n.get("Index Name") == "ocr_word_of_asset" and n["Actual Loops"] > 0], nodes
     assert not [n for n in nodes if n["Node Type"] in ("Hash", "Aggregate", "Sort") and n["Actual Loops"] > 0], nodes
     for mixed in ["医院 OR 拿铁", "医院 OR SF1234567890", "医院 OR 公园 -发票"]:  # not listed words alone: no OR lists
         assert library.execute("SELECT (aio.search_plan(%s)).or_words", (mixed,)).fetchone()[0] is None
@@ -484,8 +484,9 @@ def test_upgrade_ranks_an_or_by_the_best_word_and_downgrade_sums_again(immich_db
         assert migrate(immich_db, "upgrade", "0006_code_and_character_lists") == 0
         load_library(conn, 300)
         summed = conn.execute(FIRST_PAGE, query).fetchall()
-        assert migrate(immich_db, "upgrade") == 0
+        assert migrate(immich_db, "upgrade", "0007_or_by_best_word") == 0
         assert conn.execute("SELECT to_regclass('aio.ocr_word_by_asset')").fetchone()[0] is not None
+        assert migrate(immich_db, "upgrade") == 0  # 0009 finds the other words by ocr_word_of_asset instead
         by_best_word = conn.execute(FIRST_PAGE, query).fetchall()
         assert sorted(by_best_word) == sorted(summed) and by_best_word != summed  # the same photos, reordered
         assert by_best_word == conn.execute(BEST_WORD_RANKED, query).fetchall()
@@ -493,3 +494,54 @@ def test_upgrade_ranks_an_or_by_the_best_word_and_downgrade_sums_again(immich_db
         assert conn.execute("SELECT to_regclass('aio.ocr_word_by_asset')").fetchone()[0] is None
         assert conn.execute("SELECT to_regprocedure('aio.or_matches(text)')").fetchone()[0] is None
         assert conn.execute(FIRST_PAGE, query).fetchall() == summed
+
+
+FILTER_QUERIES = [
+    "发票",
+    "發票",
+    "增值税发票",
+    "医院 OR 公园 OR 发票",
+    "发票 -增值税",
+    '"上海南站"',
+    "SF1234567890",
+    "票",
+    "Century Park",
+    "拿铁",
+    "!!!",
+    "",
+]
+
+
+@pytest.mark.parametrize("query", FILTER_QUERIES)
+def test_matching_assets_are_the_search_unranked(library, query):
+    """Revision 0010: counts and filters get the same set as the ranked search, each photo once."""
+    ranked = [row[0] for row in library.execute("SELECT asset_id FROM aio.ocr_search(%s)", (query,))]
+    unranked = [row[0] for row in library.execute("SELECT asset_id FROM aio.ocr_matching_assets(%s)", (query,))]
+    assert len(unranked) == len(set(unranked)) and set(unranked) == set(ranked)
+    assert (len(unranked) > 0) == (query not in ("!!!", ""))
+
+
+def test_matching_assets_read_no_list(library):
+    words = library.execute(
+        "SELECT word FROM aio.ocr_word WHERE is_word AND char_length(word) >= 2 AND word !~ '[0-9a-z]' "
+        "GROUP BY word ORDER BY count(*) DESC, word LIMIT 20"
+    ).fetchall()
+    query = " OR ".join(word for (word,) in words)
+    plan = library.execute(
+        "EXPLAIN (ANALYZE, FORMAT JSON) SELECT count(*) FROM aio.ocr_matching_assets(%s)", (query,), prepare=False
+    ).fetchone()[0]
+    nodes = PlanNodes((plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"])
+    assert not [n for n in nodes if n.get("Relation Name") == "ocr_word"], nodes
+    count = library.execute("SELECT count(*) FROM aio.ocr_matching_assets(%s)", (query,)).fetchone()[0]
+    assert count == library.execute(MATCHES, (query,)).fetchone()[0] > 1000
+
+
+def test_matching_assets_without_zhparser_words(immich_db):
+    assert migrate(immich_db, "upgrade", mode="degraded") == 0
+    with psycopg.connect(immich_db, autocommit=True) as conn:
+        for index, lines in enumerate(DOCUMENTS.values()):
+            insert_ocr(conn, f"doc{index}", lines)
+        for query in FILTER_QUERIES:
+            ranked = {row[0] for row in conn.execute("SELECT asset_id FROM aio.ocr_search(%s)", (query,))}
+            unranked = [row[0] for row in conn.execute("SELECT asset_id FROM aio.ocr_matching_assets(%s)", (query,))]
+            assert len(unranked) == len(set(unranked)) and set(unranked) == ranked, query

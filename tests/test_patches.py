@@ -192,6 +192,9 @@ def test_patched_search_queries_on_a_real_database(patched, version, new_databas
     if version != "2.4.1":
         assert without_aio["statsV3"] == len(without_aio["filterV3"])
 
+    # aio older than the server needs: v3.1.0 calls 0010's aio.ocr_matching_assets, so it keeps upstream's method
+    assert migrate(url, "upgrade", "0009_no_drift") == 0
+    assert search()["engine"] == ("aio" if version == "2.4.1" else "immich")
     assert migrate(url, "upgrade", "head") == 0
     with_aio = search()
     assert with_aio["engine"] == "aio"

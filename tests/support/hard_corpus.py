@@ -58,6 +58,10 @@ PHOTOS: tuple[TextImage, ...] = (
     TextImage("small-tw-receipt", ("全家便利商店", "茶葉蛋 ×2 NT$20", "統一編號 12345678"), font_size=28),
     TextImage("grey-tw-sign", ("臺中市政府 警察局", "報案專線 110"), background="#d9d9d9", foreground="#333333"),
     TextImage("rotated-jp-menu", ("うどん 500円", "そば 550円", "天ぷら 300円"), rotate=4),
+    # Spellings: small kana as OCR often reads them (full-size), a Taiwan statement (帳 for 账), a mainland bill
+    TextImage("jp-shop-ocr", ("シヨツプ 新宿店", "営業時間 10:00-21:00")),
+    TextImage("tw-statement", ("信用卡 對帳單", "本期應繳金額 NT$3,200")),
+    TextImage("cn-alipay", ("支付宝账单", "三月 消费明细")),
 )
 
 # query -> (category, relevant photos, first one the best where that matters)
@@ -134,6 +138,10 @@ QUERIES: dict[str, tuple[str, list[str]]] = {
     "きっぷ": ("japanese", ["jp-tokyo"]),
     "円": ("japanese", ["jp-coffee", "jp-sushi", "jp-ramen", "rotated-jp-menu"]),
     "うどん": ("japanese", ["rotated-jp-menu"]),
+    # every spelling: small and full-size kana, a Traditional character that serves for two Simplified ones
+    "ショップ": ("spellings", ["jp-shop-ocr"]),
+    "对账单": ("spellings", ["tw-statement"]),
+    "账单": ("spellings", ["cn-alipay", "tw-statement"]),
     # Chinese precision must not suffer
     "海南": ("precision", ["cn-hainan"]),
     "南京": ("precision", ["cn-nanjing-road", "cn-nanjing-univ"]),
@@ -148,4 +156,4 @@ MUST_NOT_MATCH: dict[str, list[str]] = {
     "南京": ["cn-shanghai-south"],
 }
 
-CATEGORIES = ("traditional", "simplified", "numbers", "codes", "fullwidth", "japanese", "precision")
+CATEGORIES = ("traditional", "simplified", "numbers", "codes", "fullwidth", "japanese", "spellings", "precision")

@@ -12,6 +12,7 @@
 --                       them), or its index form or plain flag is not what this build makes of that text
 --   list missing        a word of the document has no row in aio.ocr_word
 --   list stale          a row of aio.ocr_word for a word the document does not hold, or for no document
+--   list duplicate      two rows of one photo for one word
 --   list differs        a row whose rank or flags are not what this build makes of the document
 -- The lists are compared with the documents as stored; a photo whose document differs is rebuilt whole.
 CREATE FUNCTION aio.check_ocr() RETURNS TABLE(asset_id uuid, part text, problem text)
@@ -37,6 +38,8 @@ AS $$
     FULL JOIN (SELECT x.word, x.is_word, x.rank, x.plain FROM aio.ocr_word AS x WHERE x.asset_id = d.asset_id) AS w
       ON w.word = e.word
     WHERE e.word IS NULL OR w.word IS NULL OR (w.is_word, w.rank, w.plain) IS DISTINCT FROM (e.is_word, e.rank, d.plain)
+    UNION
+    SELECT 'duplicate' FROM aio.ocr_word AS x WHERE x.asset_id = d.asset_id GROUP BY x.word HAVING count(*) > 1
   ) AS p(problem)
   UNION ALL
   SELECT DISTINCT w.asset_id, 'list', 'stale'
