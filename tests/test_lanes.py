@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 from dataclasses import dataclass, replace
 
@@ -27,6 +28,10 @@ from .support.immich_requests import clip_textual, clip_visual, face_entries, im
 
 MODEL = "cn-clip-RN50"
 WAIT = 30  # seconds: only a safety net against a hung test, never a measurement
+
+# The nice the tests run at (`nice -n 10 .ci/run` is a fair way to run them beside other work): background threads
+# are raised to the lane's nice, never lowered below the process's own (sidecar/lanes.py).
+BASE_NICE = os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def by_task(entries: dict):
@@ -167,11 +172,11 @@ def test_background_work_runs_in_niced_threads_and_models_load_at_normal_priorit
     assert response.status_code == 200
     ((native_id, nice),) = clip.image_threads
     assert native_id != threading.get_native_id(), "not in the request thread"
-    assert nice == 7
+    assert nice == max(7, BASE_NICE)
     # The model was loaded in the request thread, at its priority: a text tower built in a niced thread
     # would keep that priority for every search.
     assert loaded_at == [thread_nice()]
-    assert thread_nice() == 0 or thread_nice() < 7
+    assert thread_nice() == BASE_NICE
     assert sidecar_of(app).background.native_ids == [native_id]
 
 
@@ -237,7 +242,7 @@ def test_mt_photos_endpoints_use_the_lanes(base_settings):
     headers = {"api-key": base_settings.mt_photos_api_key}
     image = {"file": (io.BytesIO(jpeg_bytes()), "a.jpg")}
     assert client.post("/clip/img", data=image, headers=headers).status_code == 200
-    assert clip.image_threads[0][1] == 7
+    assert clip.image_threads[0][1] == max(7, BASE_NICE)
     assert client.post("/clip/txt", json={"text": "猫"}, headers=headers).status_code == 200
     image = {"file": (io.BytesIO(jpeg_bytes()), "a.jpg")}
     assert client.post("/ocr", data=image, headers=headers).status_code == 200
