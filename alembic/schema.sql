@@ -601,12 +601,8 @@ $$;
 CREATE FUNCTION aio.ocr_matching_assets(q text) RETURNS TABLE(asset_id uuid)
     LANGUAGE sql STABLE PARALLEL RESTRICTED
     AS $$
-  SELECT DISTINCT w.asset_id FROM aio.ocr_word AS w
-  WHERE (aio.search_plan(q)).or_words IS NOT NULL AND w.word = ANY ((aio.search_plan(q)).or_words) AND w.is_word
-  UNION ALL
   SELECT d.asset_id FROM aio.ocr_document AS d
-  WHERE (aio.search_plan(q)).or_words IS NULL AND numnode((aio.search_plan(q)).query) > 0
-    AND d.tsv @@ (aio.search_plan(q)).query
+  WHERE numnode((aio.search_plan(q)).query) > 0 AND d.tsv @@ (aio.search_plan(q)).query
 $$;
 
 --

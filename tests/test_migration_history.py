@@ -33,8 +33,8 @@ RELEASED = {
         "0007_or_by_best_word": "eeb1f257c5b9b7c39e5bdc629d78d4d0f6eb0c808f08b4fb3b9baa9f4d7eabd8",
         "0008_match_ranges": "e0eb77a8adb1d26c7e6f73f3975f8a7d2fec80c44330c4e2ffaee5ae3bf2bfee",
         "0009_no_drift": "1d7082d9dd2223938bacd1d3337ed84e1689a43b5d2e6a5c0923aff562d07b65",
-        "0010_matching_assets": "ce41ac3deb0c9416ad84b0d5ae205658f7f83a90d971e5af317bfa979aff323e",
-        "0011_spellings": "69a93cfa6da6c590cab50d762a46ab3766af455cadb1a79b30c8370fd3dfb5cd",
+        "0010_matching_assets": "da7f856e5e9953ab205de0cff7f8ef167ac9fb783b1173be4eebf50ec531908b",
+        "0011_spellings": "38bd3f83c4bb392535b3734e8815850b0305077f4a9ad4a3646312f8bd5cb367",
     },
     "degraded": {
         "0001_ocr_search": "651322fcbefc4db9c3f39b495d1d4116a754fe198f90a33549981584c357bcad",
@@ -46,8 +46,8 @@ RELEASED = {
         "0007_or_by_best_word": "03d24973ef96d96037ccedffee820e1560e6259fb3194cb07eaf3bae27ae9a0e",
         "0008_match_ranges": "148a52449b2ee7c39701e8e790a027adfca235261f2bcebf240f1fd0b2036742",
         "0009_no_drift": "1f13fcaafec23780b1bae790df0d7874583f0fc4cca6d813dbc787db461789cc",
-        "0010_matching_assets": "bfcd2721d0c8348515ec3d7c6f75eb35b8da7d0ecf9b3e663c5922effc7eaf78",
-        "0011_spellings": "9c1e6d6e4b67d3e3cb042e852887a67d2a8d493ef48a79a482a5ab5c0aed4da7",
+        "0010_matching_assets": "826471b7e05278a60f7c7b2c03bc5ee2ab3be6d32b2def853244c4428578594e",
+        "0011_spellings": "9fac5065b8d3493554ff4797c3ebd9a802428a2d0210f7573eb9d7cbba819c51",
     },
 }
 REVISIONS = list(RELEASED["zhparser"])
