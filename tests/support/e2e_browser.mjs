@@ -74,12 +74,31 @@ try {
       }
     }).observe(document.body, { childList: true, subtree: true, characterData: true });
   });
-  await page.getByRole('button', { name: 'More' }).click();
-  const jobRequest = page.waitForResponse(
-    (response) => response.url().endsWith('/api/assets/jobs') && response.request().method() === 'POST',
-  );
-  await page.getByText('Regenerate OCR', { exact: true }).click();
-  const jobResponse = await jobRequest;
+  // The viewer may still be settling (its image, and on v3.1.0 the matched-box overlay it turns on) when the
+  // menu opens, and a re-render can close the menu under the click: then no request leaves. Only a request
+  // that was never sent is retried, so the job is asked for once.
+  const isJobRequest = (request) => request.url().endsWith('/api/assets/jobs') && request.method() === 'POST';
+  const moreButton = page.getByRole('button', { name: 'More' });
+  const menuItem = page.getByText('Regenerate OCR', { exact: true });
+  let jobRequest = null;
+  for (let attempt = 1; !jobRequest; attempt++) {
+    // Immich's menu button says whether its menu is open (the items may be in the page while it is shut).
+    if ((await moreButton.getAttribute('aria-expanded')) !== 'true') {
+      await moreButton.click();
+    }
+    const sent = page.waitForRequest(isJobRequest, { timeout: 15_000 }).catch(() => null);
+    await menuItem.click({ timeout: 15_000 }).catch((error) => {
+      summary.menuErrors = [...(summary.menuErrors ?? []), String(error.message).split('\n')[0]];
+    });
+    jobRequest = await sent;
+    if (!jobRequest) {
+      summary.menuAttempts = attempt;
+      if (attempt === 3) {
+        throw new Error('three clicks on "Regenerate OCR" sent no request to /api/assets/jobs');
+      }
+    }
+  }
+  const jobResponse = await jobRequest.response();
   summary.jobStatus = jobResponse.status();
   summary.jobRequest = jobResponse.request().postDataJSON();
   await page.waitForFunction(() => window.aioToasts.length > 0);
