@@ -24,7 +24,9 @@ CREATE TYPE aio.search_plan AS (
 	or_words text[],
 	typed_plain boolean,
 	rest tsquery,
-	rest_assets uuid[]
+	rest_assets uuid[],
+	together tsquery,
+	together_word text
 );
 
 --
@@ -328,6 +330,10 @@ CREATE FUNCTION aio.match_pattern(q tsquery) RETURNS text
     SELECT DISTINCT replace(m[2], '''''', '''') AS term
     FROM regexp_matches(coalesce(q::text, ''), '(!?)''((?:[^'']|'''')+)''(:[A-D*]+)?', 'g') AS m
     WHERE m[1] = '' AND length(m[2]) > 0 AND strpos(coalesce(m[3], ''), 'C') = 0
+    UNION
+    SELECT (SELECT string_agg(CASE WHEN p.k = 1 THEN p.pair[1] ELSE right(p.pair[1], 1) END, '' ORDER BY p.k)
+            FROM regexp_matches(c[1], '''([^'']+)'':D', 'g') WITH ORDINALITY AS p(pair, k))
+    FROM regexp_matches(coalesce(q::text, ''), '(''[^'']+'':D(?: <-> ''[^'']+'':D)+)', 'g') AS c
   )
   SELECT string_agg(
            CASE WHEN term ~ '^[0-9a-z]+$' AND term ~ '[0-9]'
@@ -700,12 +706,22 @@ CREATE FUNCTION aio.ocr_search(q text) RETURNS TABLE(asset_id uuid, rank real)
            (CASE WHEN d.plain = (aio.search_plan(q)).typed_plain THEN 1.5 ELSE 1 END
             * CASE WHEN (aio.search_plan(q)).rest IS NOT NULL AND NOT (aio.search_plan(q)).typed_plain
                    THEN 1.5 ELSE 1 END
-            * aio.ocr_rank(d.tsv, (aio.search_plan(q)).query))::real,
+            * aio.ocr_rank(d.tsv, (aio.search_plan(q)).query)
+            + CASE WHEN (aio.search_plan(q)).key_word IS NULL AND d.tsv @@ (aio.search_plan(q)).together
+                   THEN 1000 ELSE 0 END)::real,
            coalesce((aio.search_plan(q)).key_word, ''), d.plain, false, d.tsv
     FROM aio.ocr_document AS d
     UNION ALL
     SELECT 5, o.asset_id, o.rank, '', NULL, NULL, NULL
     FROM (SELECT m.asset_id, m.rank FROM aio.or_matches(q) AS m ORDER BY m.rank DESC) AS o
+    UNION ALL
+    SELECT 6, t.asset_id,
+           (CASE WHEN NOT (aio.search_plan(q)).typed_plain AND NOT t.plain THEN 2.25 ELSE 1 END * t.rank
+            + 1000)::real,
+           coalesce((aio.search_plan(q)).key_word, ''), t.plain, t.is_word, NULL
+    FROM (SELECT w.asset_id, w.rank, w.plain, w.is_word FROM aio.ocr_word AS w
+          WHERE w.word = (aio.search_plan(q)).together_word
+          ORDER BY w.rank DESC, w.asset_id LIMIT cardinality(aio.together_top(q))) AS t
   ) AS u
   WHERE u.word = coalesce((aio.search_plan(q)).key_word, '')
     AND CASE u.branch
@@ -716,10 +732,17 @@ CREATE FUNCTION aio.ocr_search(q text) RETURNS TABLE(asset_id uuid, rank real)
                       AND (((aio.search_plan(q)).key_word IS NULL AND u.tsv @@ (aio.search_plan(q)).query)
                            OR ((aio.search_plan(q)).rest IS NOT NULL
                                AND u.asset_id = ANY ((aio.search_plan(q)).rest_assets)
-                               AND u.tsv @@ (aio.search_plan(q)).rest))
-          ELSE (aio.search_plan(q)).or_words IS NOT NULL
+                               AND u.tsv @@ (aio.search_plan(q)).rest
+                               AND NOT (u.asset_id = ANY (aio.together_top(q))
+                                        AND u.tsv @@ (aio.search_plan(q)).together)))
+          WHEN 5 THEN (aio.search_plan(q)).or_words IS NOT NULL
+          ELSE (aio.search_plan(q)).key_word IS NOT NULL AND (aio.search_plan(q)).together IS NOT NULL
         END
-    AND CASE WHEN u.branch >= 4 THEN true
+    AND CASE WHEN u.branch IN (4, 5) THEN true
+             WHEN u.branch = 6 THEN aio.ocr_document_matches(u.asset_id, (aio.search_plan(q)).together)
+             WHEN u.asset_id = ANY (aio.together_top(q))
+               THEN aio.ocr_document_matches(u.asset_id,
+                                             (aio.search_plan(q)).query && !!(aio.search_plan(q)).together)
              WHEN (aio.search_plan(q)).key_filter = 'words' THEN u.is_word
              WHEN (aio.search_plan(q)).key_filter = 'listed' THEN true
              ELSE aio.ocr_document_matches(u.asset_id, (aio.search_plan(q)).query) END
@@ -1060,6 +1083,7 @@ DECLARE
   cached text := current_setting('aio.search_plan', true);
   plan aio.search_plan;
   key text;
+  pairs text;
 BEGIN
   IF left(cached, 32) = tag THEN
     RETURN substr(cached, 34)::aio.search_plan;
@@ -1093,6 +1117,17 @@ BEGIN
         plan.rest := NULL;
         plan.rest_assets := NULL;
       END IF;
+    END IF;
+  END IF;
+  -- The runs looked for: ocr_query puts its exclusions last (positive & !negative), and only there is a `!`.
+  SELECT string_agg(DISTINCT m[1], ' | ') INTO pairs
+    FROM regexp_matches(CASE WHEN strpos(plan.query::text, '!') = 0 THEN plan.query::text
+                             ELSE left(plan.query::text, strpos(plan.query::text, ' & !') - 1) END,
+                        '(?:''[^'']+'':A & )+''[^'']+'':A \| (''[^'']+'':D(?: <-> ''[^'']+'':D)+)', 'g') AS m;
+  IF pairs IS NOT NULL AND coalesce(q, '') !~ '(^|\s)OR(\s|$)' THEN  -- an OR of terms keeps its order
+    plan.together_word := aio.key_word(pairs::tsquery);
+    IF plan.together_word IS NOT NULL THEN
+      plan.together := plan.query && pairs::tsquery;
     END IF;
   END IF;
   plan.typed_plain := lower(coalesce(q, '')) = aio.normalize(coalesce(q, ''));
@@ -1203,6 +1238,19 @@ BEGIN
   END LOOP;
   RETURN result;
 END
+$$;
+
+--
+-- Name: together_top(text); Type: FUNCTION; Schema: aio; Owner: -
+--
+
+CREATE FUNCTION aio.together_top(q text) RETURNS uuid[]
+    LANGUAGE sql IMMUTABLE COST 40000 PARALLEL RESTRICTED
+    AS $$
+  SELECT coalesce(array_agg(t.asset_id), '{}')
+  FROM (SELECT w.asset_id FROM aio.ocr_word AS w
+        WHERE (aio.search_plan(q)).together IS NOT NULL AND w.word = (aio.search_plan(q)).together_word
+        ORDER BY w.rank DESC, w.asset_id LIMIT 200) AS t
 $$;
 
 --
@@ -1490,9 +1538,9 @@ CREATE TRIGGER aio_ocr_document_update AFTER UPDATE ON public.asset_ocr REFERENC
 -- Rows of aio's tables
 --
 
--- aio.alembic_version: (0011_spellings)
--- aio.char_map: 4378 rows, md5 7f2b19d15652e0f96ddddcd61dc7d034
--- aio.char_variant: 48 rows, md5 03dd4d6492e3b2c329323d6016e066a6
+-- aio.alembic_version: (0013_halfwidth_kana)
+-- aio.char_map: 4441 rows, md5 412b2e0dde0555eb025cc3cdf2993714
+-- aio.char_variant: 108 rows, md5 f1f5a20f15f405f06c2a6d9a0b2915f4
 -- aio.install: (created_zhparser,true) (document_form,2) (mode,zhparser)
 -- aio.ocr_build: 1 rows (this database's state, not written out)
 -- aio.ocr_document: (no rows)

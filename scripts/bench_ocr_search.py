@@ -153,12 +153,42 @@ def match_timings(conn, queries, repeats: int) -> tuple[list[float], list[float]
     return lines, boxes
 
 
+def compare(url: str, revision: str, repeats: int, pct) -> None:
+    """The first pages at `revision` and at head, in alternating rounds on the same corpus (the machine's speed
+    drifts within minutes: only an interleaved ratio is fair); a downgrade and upgrade between them."""
+    pages: dict[str, dict[str, list[float]]] = {revision: {}, "head": {}}
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _ in range(4):
+            for name in pages:
+                assert (
+                    migrate(url, "downgrade" if name == revision else "upgrade", revision if name == revision else None)
+                    == 0
+                )
+                for query in QUERIES:
+                    pages[name].setdefault(query, []).extend(timings(conn, FIRST_PAGE_SQL, query, repeats))
+    print(f"first page, interleaved with {revision} (4 rounds x {repeats} runs of each query)")
+    print(f"{'query':<16}{revision + ' p50':>26}{'head p50':>12}")
+    for query in QUERIES:
+        print(
+            f"{query:<16}{statistics.median(pages[revision][query]) * 1000:>26.1f}"
+            f"{statistics.median(pages['head'][query]) * 1000:>12.1f}"
+        )
+    for name, by_query in pages.items():
+        values = [value for runs in by_query.values() for value in runs]
+        print(f"{name:<16}first page p50 {statistics.median(values) * 1000:.1f} ms, p95 {pct(values, 0.95):.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--documents", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-check", action="store_true", help="skip timing `db check` (15 min at 1 000 000)")
+    parser.add_argument(
+        "--compare",
+        metavar="REVISION",
+        help="also time the first pages at this earlier aio revision, interleaved with head on the same corpus",
+    )
     args = parser.parse_args()
     if not extension_available("zhparser"):
         raise SystemExit("zhparser is not installed in PostgreSQL 15: this benchmark measures it")
@@ -249,6 +279,8 @@ def main() -> None:
         )
         for name, values in forms.items():
             print(f"  {name:<26}{statistics.median(values) * 1000:>10.1f}{pct(values, 0.95):>10.1f}")
+        if args.compare:
+            compare(url, args.compare, args.repeats, pct)
     finally:
         cluster.stop()
 

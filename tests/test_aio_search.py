@@ -171,10 +171,14 @@ def test_ocr_search_returns_every_match_ranked_by_the_key_word_or_the_whole_quer
     holds the word of the list read (the query's key word, or the word a query without one is split on) ranks by
     aio.ocr_rank of that word; a match of listed words joined by OR by the best of its words there; any other match
     by the rank of the whole query; times 1.5 for a document in the form the query was typed in (both plain, or both
-    not). Where lists are read for a query not typed plain, every rank is 1.5 times higher: the order is the same."""
-    keyed = by_best_word = 0
+    not). Where lists are read for a query not typed plain, every rank is 1.5 times higher: the order is the same.
+    A match that holds a run typed as several words together as typed ranks 1000 higher, by the rank of the run's
+    rarest character pair where lists are read."""
+    keyed = by_best_word = held = 0
     extra = [
         '"华山医院"',
+        "支付宝账单",
+        "支付宝账单 -付款码",
         "发票 -增值税",
         "医院 OR 公园",
         "!!!",
@@ -187,11 +191,13 @@ def test_ocr_search_returns_every_match_ranked_by_the_key_word_or_the_whole_quer
         "发票 OR 票价 OR 火车票 OR 发票",
     ]
     for query in [*QUERIES, *extra]:
-        key_word, or_words, typed_plain = corpus_db.execute(
+        key_word, or_words, typed_plain, together, together_word = corpus_db.execute(
             "SELECT (aio.search_plan(%(q)s)).key_word, (aio.search_plan(%(q)s)).or_words, "
-            "(aio.search_plan(%(q)s)).typed_plain",
+            "(aio.search_plan(%(q)s)).typed_plain, (aio.search_plan(%(q)s)).together::text, "
+            "(aio.search_plan(%(q)s)).together_word",
             {"q": query},
         ).fetchone()
+        held_together = "(%(together)s::tsquery IS NOT NULL AND d.tsv @@ %(together)s::tsquery)"
         # a Chinese word as a word where the document has it so, else as characters; a character as a word or inside
         # one; a Latin word or code as itself
         ranked_by = (
@@ -205,10 +211,11 @@ def test_ocr_search_returns_every_match_ranked_by_the_key_word_or_the_whole_quer
         )
         rows = corpus_db.execute(
             f"SELECT s.rank, CASE WHEN %(or)s::text[] IS NULL THEN aio.ocr_rank(d.tsv, {ranked_by}) ELSE {best_word} "
-            "END, d.plain = (lower(%(q)s) = aio.normalize(%(q)s)) "
+            f"END, d.plain = (lower(%(q)s) = aio.normalize(%(q)s)), {held_together} "
             "FROM aio.ocr_search(%(q)s) s JOIN aio.ocr_document d USING (asset_id), "
-            "quote_literal(%(key)s) AS k(key)",
-            {"q": query, "key": key_word, "or": or_words},
+            f"quote_literal(CASE WHEN %(key)s::text IS NOT NULL AND {held_together} THEN %(pair)s ELSE %(key)s END) "
+            "AS k(key)",
+            {"q": query, "key": key_word, "or": or_words, "together": together, "pair": together_word},
         ).fetchall()
         matching = corpus_db.execute(
             "SELECT count(*) FROM aio.ocr_document WHERE tsv @@ aio.ocr_query(%s)", (query,)
@@ -218,11 +225,18 @@ def test_ocr_search_returns_every_match_ranked_by_the_key_word_or_the_whole_quer
             len({row[0] for row in corpus_db.execute("SELECT asset_id FROM aio.ocr_search(%s)", (query,))}) == matching
         )
         scale = 1.5 if (key_word is not None or or_words is not None) and not typed_plain else 1
-        for rank, expected, same_form in rows:
-            assert rank == pytest.approx(expected * (1.5 if same_form else 1) * scale, rel=1e-5), query
+        for rank, expected, same_form, is_together in rows:
+            assert (rank >= 1000) == is_together, query
+            # a real holds about 7 digits: beside 1000, the rank's own part to 1e-4
+            tolerance = {"abs": 1e-4} if is_together else {"rel": 1e-5}
+            assert rank - (1000 if is_together else 0) == pytest.approx(
+                expected * (1.5 if same_form else 1) * scale, **tolerance
+            ), query
+        held += sum(row[3] for row in rows)
         keyed += key_word is not None
         by_best_word += or_words is not None
     assert keyed >= len(QUERIES) // 2  # most of these read a list: the test covers both paths
+    assert held > 0  # and matches held together
     assert by_best_word == 3  # the ORs of listed words above
 
 

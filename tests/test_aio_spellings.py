@@ -28,6 +28,8 @@ CASES = {
     "tent": ["蚊帐 特价"],
     "bell": ["鐘錶店"],  # 鐘: 钟 alone
     "surname": ["鍾先生"],  # 鍾: 钟 and 锺
+    "receipt_halfwidth": ["ｶﾞｿﾘﾝ ﾚｷﾞｭﾗｰ 45.2L"],  # a Japanese receipt's half-width katakana (0013)
+    "gas_station": ["ガソリンスタンド"],
 }
 
 
@@ -99,6 +101,35 @@ def test_a_traditional_character_for_several_simplified_matches_each(db):
     assert names(search_aio(db, "钟表", 50)) == {"bell"}  # 鐘: one Simplified character, nothing added
 
 
+def test_halfwidth_katakana_are_derived_from_nfkc_one_character_for_one():
+    path = Path(__file__).resolve().parents[1] / "alembic" / "versions" / "0013_halfwidth_kana.py"
+    spec = importlib.util.spec_from_file_location("revision_0013", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    folded = module.halfwidth_kana()
+    assert len(folded) == 63 and all(len(full) == 1 for full in folded.values())
+    assert folded["ｶ"] == "カ" and folded["ﾞ"] == "゛" and folded["ﾟ"] == "゜" and folded["ｰ"] == "ー"
+    for half, full in folded.items():
+        assert unicodedata.name(half).startswith("HALFWIDTH")
+        assert unicodedata.normalize("NFKC", half) == full or full in "゛゜"
+    spellings = dict(module.voiced_spellings())
+    assert spellings["ガ"] == "カ゛" and spellings["カ゛"] == "ガ" and spellings["パ"] == "ハ゜"
+    assert len(spellings) == 60  # 30 voiced katakana, both ways
+    for voiced, spelled in spellings.items():
+        if len(voiced) == 1:
+            assert unicodedata.normalize("NFKC", spelled.replace("゛", "\u3099").replace("゜", "\u309a")) == voiced
+
+
+def test_halfwidth_katakana_find_and_are_found_by_full_width(db):
+    for query in ("ガソリン", "ｶﾞｿﾘﾝ", "カ゛ソリン"):
+        assert names(search_aio(db, query, 50)) == {"receipt_halfwidth", "gas_station"}, query
+    assert names(search_aio(db, "レギュラー", 50)) == {"receipt_halfwidth"}  # ｭ: a small kana too
+    assert search_aio(db, "カソリン", 50) == []  # voicing is kept
+    matched = db.execute("SELECT text, ranges FROM aio.ocr_matches(%s, 'ガソリン')", ([asset_id("receipt_halfwidth")],))
+    text, ranges = matched.fetchone()
+    assert [text[start:end] for start, end in ranges] == ["ｶﾞｿﾘﾝ"]  # marked in the photo's own characters
+
+
 def test_the_upgrade_rebuilds_the_documents_whose_form_changed(immich_db):
     """Documents with small kana change form: the `db upgrade` that applies 0011 finds aio.ocr_build's fingerprint
     changed, checks every photo and rebuilds those; `db downgrade` the same back."""
@@ -113,4 +144,18 @@ def test_the_upgrade_rebuilds_the_documents_whose_form_changed(immich_db):
         assert conn.execute(form, (asset_id("shop"),)).fetchone()[0] == "シヨツプ 渋谷"
         assert migrate(immich_db, "downgrade", "0010_matching_assets") == 0
         assert names(search_aio(conn, "ショップ", 50)) == {"shop"}
+        assert conn.execute("SELECT count(*) FROM aio.check_ocr()").fetchone()[0] == 0
+
+
+def test_the_upgrade_to_0013_rebuilds_the_documents_with_halfwidth_katakana(immich_db):
+    assert migrate(immich_db, "upgrade", "0012_typed_order_first") == 0
+    with psycopg.connect(immich_db, autocommit=True) as conn:
+        for name in ("receipt_halfwidth", "gas_station"):
+            insert_ocr(conn, name, CASES[name])
+        assert names(search_aio(conn, "ガソリン", 50)) == {"gas_station"}
+        assert migrate(immich_db, "upgrade") == 0
+        assert names(search_aio(conn, "ガソリン", 50)) == {"receipt_halfwidth", "gas_station"}
+        assert conn.execute("SELECT count(*) FROM aio.check_ocr()").fetchone()[0] == 0
+        assert migrate(immich_db, "downgrade", "0012_typed_order_first") == 0
+        assert names(search_aio(conn, "ガソリン", 50)) == {"gas_station"}
         assert conn.execute("SELECT count(*) FROM aio.check_ocr()").fetchone()[0] == 0

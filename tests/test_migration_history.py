@@ -35,6 +35,8 @@ RELEASED = {
         "0009_no_drift": "1d7082d9dd2223938bacd1d3337ed84e1689a43b5d2e6a5c0923aff562d07b65",
         "0010_matching_assets": "da7f856e5e9953ab205de0cff7f8ef167ac9fb783b1173be4eebf50ec531908b",
         "0011_spellings": "38bd3f83c4bb392535b3734e8815850b0305077f4a9ad4a3646312f8bd5cb367",
+        "0012_typed_order_first": "6e91664c0fcdfeb595c4fea64a78272fd8f0534469bc56b86ed31fabf27950b0",
+        "0013_halfwidth_kana": "f4533f4c5fc078a953b47b5bc96d3ecbc55ce21608e913cd828f8e6e6a54ff10",
     },
     "degraded": {
         "0001_ocr_search": "651322fcbefc4db9c3f39b495d1d4116a754fe198f90a33549981584c357bcad",
@@ -48,6 +50,8 @@ RELEASED = {
         "0009_no_drift": "1f13fcaafec23780b1bae790df0d7874583f0fc4cca6d813dbc787db461789cc",
         "0010_matching_assets": "826471b7e05278a60f7c7b2c03bc5ee2ab3be6d32b2def853244c4428578594e",
         "0011_spellings": "9fac5065b8d3493554ff4797c3ebd9a802428a2d0210f7573eb9d7cbba819c51",
+        "0012_typed_order_first": "4799e9da0309c063bb7ba3013480e0f35720060ff9b95fd14798db28ce66d011",
+        "0013_halfwidth_kana": "d45f3c4dbb284f9531e087ac2e2102378c22615a468c20f6144ab3fe652d87f8",
     },
 }
 REVISIONS = list(RELEASED["zhparser"])

@@ -62,6 +62,12 @@ PHOTOS: tuple[TextImage, ...] = (
     TextImage("jp-shop-ocr", ("シヨツプ 新宿店", "営業時間 10:00-21:00")),
     TextImage("tw-statement", ("信用卡 對帳單", "本期應繳金額 NT$3,200")),
     TextImage("cn-alipay", ("支付宝账单", "三月 消费明细")),
+    # Typed order: a run of several words held together in one photo, apart in a shorter one
+    TextImage("cn-alipay-apart", ("账单 已出", "支付宝 扫码付款")),
+    TextImage("cn-ticket-machine", ("自助售票机 使用说明", "支持 现金 扫码 银联卡", "每次 限购 五张")),
+    TextImage("cn-ticket-apart", ("售票机", "自助 服务区")),
+    TextImage("tw-member", ("會員積分 兌換專區", "滿500 送50 點", "限 本店 使用")),
+    TextImage("tw-member-apart", ("積分", "會員 專屬")),
 )
 
 # query -> (category, relevant photos, first one the best where that matters)
@@ -141,7 +147,11 @@ QUERIES: dict[str, tuple[str, list[str]]] = {
     # every spelling: small and full-size kana, a Traditional character that serves for two Simplified ones
     "ショップ": ("spellings", ["jp-shop-ocr"]),
     "对账单": ("spellings", ["tw-statement"]),
-    "账单": ("spellings", ["cn-alipay", "tw-statement"]),
+    "账单": ("spellings", ["cn-alipay", "tw-statement", "cn-alipay-apart"]),
+    # the words together as typed first (the shorter photo holding them apart ranks lower)
+    "支付宝账单": ("order", ["cn-alipay"]),
+    "自助售票机": ("order", ["cn-ticket-machine"]),
+    "会员积分": ("order", ["tw-member"]),
     # Chinese precision must not suffer
     "海南": ("precision", ["cn-hainan"]),
     "南京": ("precision", ["cn-nanjing-road", "cn-nanjing-univ"]),
@@ -156,4 +166,14 @@ MUST_NOT_MATCH: dict[str, list[str]] = {
     "南京": ["cn-shanghai-south"],
 }
 
-CATEGORIES = ("traditional", "simplified", "numbers", "codes", "fullwidth", "japanese", "spellings", "precision")
+CATEGORIES = (
+    "traditional",
+    "simplified",
+    "numbers",
+    "codes",
+    "fullwidth",
+    "japanese",
+    "spellings",
+    "order",
+    "precision",
+)

@@ -1,6 +1,6 @@
 -- aio.term_query(term, exact): revision 0004.
 -- Replaces 0001/term_query.sql; 0004's downgrade restores that one.
--- The current definition (head).
+-- Replaced by 0011/term_query.sql (under the name aio.term_form_query), whose downgrade restores this one.
 
 -- One term of a query, normalised: CJK runs and other runs, all required; codes in other runs also
 -- match as codes.

@@ -1,6 +1,6 @@
 -- aio.ocr_search(q), the function Immich's patch joins: revision 0007.
 -- Replaces 0006/ocr_search.sql; 0007's downgrade restores that one.
--- The current definition (head).
+-- Replaced by 0012/ocr_search.sql, whose downgrade restores this one.
 --
 -- As in 0006, with branch 5 read from aio.or_matches. The sub-select's ORDER BY keeps it apart: it is planned
 -- (and aio.or_matches inlined) only where the branch's condition holds, that is for an OR of words.

@@ -1,6 +1,6 @@
 -- aio.search_plan(q): revision 0007.
 -- Replaces 0006/search_plan.sql; 0007's downgrade restores that one.
--- The current definition (head).
+-- Replaced by 0012/search_plan.sql, whose downgrade restores this one.
 --
 -- As in 0006, with the words of an OR distinct (a word typed twice would be read twice) and at most 32 of
 -- them (the reads aio.or_matches spells out): a query of more words is ranked as any query without a list.

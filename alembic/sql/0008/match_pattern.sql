@@ -1,5 +1,5 @@
 -- aio.match_pattern(q): revision 0008.
--- The current definition (head).
+-- Replaced by 0013/match_pattern.sql, whose downgrade restores this one.
 
 -- The words of a query (aio.ocr_query) as one regular expression over normalised text (aio.normalize), longest
 -- first: what aio.ocr_snippet (0004) marked, taken out so that every match function shares it. Excluded words
