@@ -773,13 +773,28 @@ CREATE FUNCTION aio.ocr_tsvector(body text) RETURNS tsvector
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET "zhparser.multi_short" TO 'on'
     SET "zhparser.punctuation_ignore" TO 'on'
-    AS $$
+    AS $_$
 DECLARE
   n text := aio.normalize(coalesce(body, ''));
+  words tsvector := to_tsvector('aio.zh', n);
+  outer_words tsvector := words;
+  inner_words tsvector;
 BEGIN
-  RETURN setweight(to_tsvector('aio.zh', n), 'A') || setweight(aio.cjk_ngrams(n), 'D') || aio.code_tsvector(n);
+  FOR depth IN 1 .. 4 LOOP
+    -- each word's own words, at the places of the word that holds them
+    SELECT string_agg(quote_literal(i.lexeme) || ':' || array_to_string(o.positions, ','), ' ')::tsvector
+      INTO inner_words
+      FROM unnest(outer_words) AS o, unnest(to_tsvector('aio.zh', o.lexeme)) AS i
+      WHERE char_length(o.lexeme) >= 3 AND o.lexeme ~ '^[一-鿿㐀-䶿豈-﫿぀-ヿ가-힯]+$'
+        AND i.lexeme <> ALL (tsvector_to_array(words));
+    EXIT WHEN inner_words IS NULL;
+    -- merged as text: the operator || would move the inner words' places past the last word
+    words := (words::text || ' ' || inner_words::text)::tsvector;
+    outer_words := inner_words;
+  END LOOP;
+  RETURN setweight(words, 'A') || setweight(aio.cjk_ngrams(n), 'D') || aio.code_tsvector(n);
 END
-$$;
+$_$;
 
 --
 -- Name: ocr_word_rows(tsvector, boolean); Type: FUNCTION; Schema: aio; Owner: -
@@ -1538,7 +1553,7 @@ CREATE TRIGGER aio_ocr_document_update AFTER UPDATE ON public.asset_ocr REFERENC
 -- Rows of aio's tables
 --
 
--- aio.alembic_version: (0013_halfwidth_kana)
+-- aio.alembic_version: (0014_nested_words)
 -- aio.char_map: 4441 rows, md5 412b2e0dde0555eb025cc3cdf2993714
 -- aio.char_variant: 108 rows, md5 f1f5a20f15f405f06c2a6d9a0b2915f4
 -- aio.install: (created_zhparser,true) (document_form,2) (mode,zhparser)

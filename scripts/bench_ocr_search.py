@@ -187,7 +187,8 @@ def main() -> None:
     parser.add_argument(
         "--compare",
         metavar="REVISION",
-        help="also time the first pages at this earlier aio revision, interleaved with head on the same corpus",
+        help="also time the first pages at this earlier aio revision, interleaved with head on the same corpus "
+        "(across a revision that changes the documents' form, each switch rebuilds every document: slow)",
     )
     args = parser.parse_args()
     if not extension_available("zhparser"):

@@ -292,11 +292,14 @@ def test_truncating_the_documents_empties_the_lists(immich_db):
 
 
 def test_upgrade_lists_an_existing_library_and_downgrade_removes_the_lists(immich_db):
+    # up to 0013: 0014 adds nested words to the documents themselves (a page may gain a photo), which
+    # tests/test_aio_nested_words.py checks; here the lists must give the pages the documents gave
+    lists = "0013_halfwidth_kana"
     with psycopg.connect(immich_db, autocommit=True) as conn:
         assert migrate(immich_db, "upgrade", "0004_normalised_search") == 0
         load_library(conn, 200)
         before = conn.execute(FIRST_PAGE, {"q": "医院", "n": 50}).fetchall()
-        assert migrate(immich_db, "upgrade") == 0
+        assert migrate(immich_db, "upgrade", lists) == 0
         assert conn.execute(WORDS_DIFFER).fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM aio.ocr_word").fetchone()[0] > 1000
         assert conn.execute(FIRST_PAGE, {"q": "医院", "n": 50}).fetchall() == before
@@ -305,7 +308,7 @@ def test_upgrade_lists_an_existing_library_and_downgrade_removes_the_lists(immic
         assert conn.execute("SELECT to_regtype('aio.search_plan')").fetchone()[0] is None
         assert conn.execute(FIRST_PAGE, {"q": "医院", "n": 50}).fetchall() == before
         single = conn.execute(FIRST_PAGE, {"q": "发票", "n": 50}).fetchall()
-        assert migrate(immich_db, "upgrade") == 0
+        assert migrate(immich_db, "upgrade", lists) == 0
         assert conn.execute(FIRST_PAGE, {"q": "发票", "n": 50}).fetchall() == single
 
 
@@ -470,7 +473,7 @@ def test_upgrade_lists_codes_of_an_existing_library_and_downgrade_removes_them(i
         before = conn.execute(FIRST_PAGE, code).fetchall()
         words = conn.execute("SELECT count(*) FROM aio.ocr_word").fetchone()[0]
         assert conn.execute(codes).fetchone()[0] == 0
-        assert migrate(immich_db, "upgrade") == 0
+        assert migrate(immich_db, "upgrade", "0013_halfwidth_kana") == 0  # 0014 changes the documents themselves
         assert conn.execute(WORDS_DIFFER).fetchone()[0] == 0
         assert conn.execute(codes).fetchone()[0] > 100
         assert conn.execute("SELECT (aio.search_plan('SF1234567890')).key_word").fetchone()[0] == "sf1234567890"
@@ -492,7 +495,8 @@ def test_upgrade_ranks_an_or_by_the_best_word_and_downgrade_sums_again(immich_db
         summed = conn.execute(FIRST_PAGE, query).fetchall()
         assert migrate(immich_db, "upgrade", "0007_or_by_best_word") == 0
         assert conn.execute("SELECT to_regclass('aio.ocr_word_by_asset')").fetchone()[0] is not None
-        assert migrate(immich_db, "upgrade") == 0  # 0009 finds the other words by ocr_word_of_asset instead
+        # 0009 finds the other words by ocr_word_of_asset instead; 0014 changes the documents themselves
+        assert migrate(immich_db, "upgrade", "0013_halfwidth_kana") == 0
         by_best_word = conn.execute(FIRST_PAGE, query).fetchall()
         assert sorted(by_best_word) == sorted(summed) and by_best_word != summed  # the same photos, reordered
         assert by_best_word == conn.execute(BEST_WORD_RANKED, query).fetchall()

@@ -37,6 +37,7 @@ RELEASED = {
         "0011_spellings": "38bd3f83c4bb392535b3734e8815850b0305077f4a9ad4a3646312f8bd5cb367",
         "0012_typed_order_first": "6e91664c0fcdfeb595c4fea64a78272fd8f0534469bc56b86ed31fabf27950b0",
         "0013_halfwidth_kana": "f4533f4c5fc078a953b47b5bc96d3ecbc55ce21608e913cd828f8e6e6a54ff10",
+        "0014_nested_words": "9cb9e1f2b6f41b043ac8e2f0f7ee7953f59e798af52ddb6d7a46fe497fb6648a",
     },
     "degraded": {
         "0001_ocr_search": "651322fcbefc4db9c3f39b495d1d4116a754fe198f90a33549981584c357bcad",
@@ -52,6 +53,7 @@ RELEASED = {
         "0011_spellings": "9fac5065b8d3493554ff4797c3ebd9a802428a2d0210f7573eb9d7cbba819c51",
         "0012_typed_order_first": "4799e9da0309c063bb7ba3013480e0f35720060ff9b95fd14798db28ce66d011",
         "0013_halfwidth_kana": "d45f3c4dbb284f9531e087ac2e2102378c22615a468c20f6144ab3fe652d87f8",
+        "0014_nested_words": "13ab06c353d08f545f38c9e12d772a2a06defe10a2847de62b84de13817993c2",
     },
 }
 REVISIONS = list(RELEASED["zhparser"])

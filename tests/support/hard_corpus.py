@@ -68,6 +68,8 @@ PHOTOS: tuple[TextImage, ...] = (
     TextImage("cn-ticket-apart", ("售票机", "自助 服务区")),
     TextImage("tw-member", ("會員積分 兌換專區", "滿500 送50 點", "限 本店 使用")),
     TextImage("tw-member-apart", ("積分", "會員 專屬")),
+    # Nested words: a name the dictionary holds whole, with a word two levels inside (动物 in 动物园)
+    TextImage("cn-zoo", ("上海野生动物园", "成人票 130元 儿童票 65元")),
 )
 
 # query -> (category, relevant photos, first one the best where that matters)
@@ -152,6 +154,9 @@ QUERIES: dict[str, tuple[str, list[str]]] = {
     "支付宝账单": ("order", ["cn-alipay"]),
     "自助售票机": ("order", ["cn-ticket-machine"]),
     "会员积分": ("order", ["tw-member"]),
+    # a word inside a word inside a name (上海野生动物园: 上海 野生 动物园; 动物园: 动物; 上海图书馆: 图书馆: 图书)
+    "动物": ("nested", ["cn-zoo"]),
+    "图书": ("nested", ["cn-library", "tw-library", "tw-univ", "cn-nanjing-univ"]),
     # Chinese precision must not suffer
     "海南": ("precision", ["cn-hainan"]),
     "南京": ("precision", ["cn-nanjing-road", "cn-nanjing-univ"]),
@@ -175,5 +180,6 @@ CATEGORIES = (
     "japanese",
     "spellings",
     "order",
+    "nested",
     "precision",
 )

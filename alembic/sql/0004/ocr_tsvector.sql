@@ -1,6 +1,6 @@
 -- aio.ocr_tsvector(body): revision 0004.
 -- Replaces 0001/ocr_tsvector.sql; 0004's downgrade restores that one.
--- The current definition (head).
+-- Replaced by 0014/ocr_tsvector.sql, whose downgrade restores this one.
 
 CREATE OR REPLACE FUNCTION aio.ocr_tsvector(body text) RETURNS tsvector LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET zhparser.multi_short = on
