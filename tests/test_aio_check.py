@@ -10,9 +10,8 @@ import pytest
 from sidecar.cli import main as sidecar_main
 from sidecar.db import check_build, check_ocr
 
-from .support.aio_helpers import asset_id, insert_ocr, search_aio
+from .support.aio_helpers import asset_id, load_corpus, search_aio
 from .support.database import ZHPARSER_SKIP, migrate, zhparser_available
-from .support.search_corpus import DOCUMENTS
 
 pytestmark = [
     pytest.mark.postgres,
@@ -31,8 +30,7 @@ QUERIES = ("动物园", "账单", "上海", "门票", "ショップ", "发票", 
 
 
 def load(conn) -> None:
-    for name, lines in {**{f"corpus{i}": v for i, v in enumerate(DOCUMENTS.values())}, **CASES}.items():
-        insert_ocr(conn, name, lines)
+    load_corpus(conn, CASES)
 
 
 @pytest.fixture()

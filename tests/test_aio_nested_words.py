@@ -4,9 +4,9 @@ across two (海南 in 上海南站); the words a document had keep their places.
 import psycopg
 import pytest
 
-from .support.aio_helpers import asset_id, insert_ocr, search_aio
+from .support.aio_helpers import asset_id, insert_ocr, load_corpus, search_aio
 from .support.database import ZHPARSER_SKIP, migrate, zhparser_available
-from .support.search_corpus import DOCUMENTS, MUST_NOT_MATCH, QUERIES
+from .support.search_corpus import MUST_NOT_MATCH, QUERIES
 
 pytestmark = [
     pytest.mark.postgres,
@@ -24,8 +24,7 @@ BEFORE = "0013_halfwidth_kana"
 
 
 def load(conn) -> None:
-    for name, lines in {**{f"corpus{i}": v for i, v in enumerate(DOCUMENTS.values())}, **CASES}.items():
-        insert_ocr(conn, name, lines)
+    load_corpus(conn, CASES)
 
 
 def names(ids):

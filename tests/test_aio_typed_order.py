@@ -4,9 +4,8 @@ typed, above those that hold its words apart (账单 … 支付宝); within each
 import psycopg
 import pytest
 
-from .support.aio_helpers import asset_id, insert_ocr, search_aio
+from .support.aio_helpers import asset_id, load_corpus, search_aio
 from .support.database import ZHPARSER_SKIP, migrate, zhparser_available
-from .support.search_corpus import DOCUMENTS
 
 pytestmark = [
     pytest.mark.postgres,
@@ -31,8 +30,7 @@ CASES = {
 def db(immich_db):
     assert migrate(immich_db, "upgrade") == 0
     with psycopg.connect(immich_db, autocommit=True) as conn:
-        for name, lines in {**{f"corpus{i}": v for i, v in enumerate(DOCUMENTS.values())}, **CASES}.items():
-            insert_ocr(conn, name, lines)
+        load_corpus(conn, CASES)
         yield conn
 
 

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from .immich_search import SEARCH_SQL, store_sql, tokenize_for_search
+from .search_corpus import DOCUMENTS
 
 # What the Immich patch runs: aio.ocr_search's matches in its rank order.
 AIO_SEARCH_SQL = "SELECT asset_id FROM aio.ocr_search(%s) ORDER BY rank DESC, asset_id LIMIT %s"
@@ -35,6 +36,12 @@ def insert_ocr(conn, name: str, lines: list[str]) -> uuid.UUID:
         )
     conn.execute(store_sql(), (ident, " ".join(tokenize_for_search(" ".join(lines)))))
     return ident
+
+
+def load_corpus(conn, cases: dict[str, list[str]]) -> None:
+    """The search corpus (its photos named corpus0, corpus1, ...) and a test's own photos, as Immich stores them."""
+    for name, lines in {**{f"corpus{i}": v for i, v in enumerate(DOCUMENTS.values())}, **cases}.items():
+        insert_ocr(conn, name, lines)
 
 
 def search_aio(conn, query: str, limit: int = 10) -> list[uuid.UUID]:
