@@ -108,12 +108,14 @@ def test_check_finds_and_repair_mends_what_changed_behind_aios_back(db):
     out = io.StringIO()
     assert check_ocr(url, out=out) == 1
     report = out.getvalue()
+    print(report)  # shown with `pytest -s`: what `immich-sidecar db check` says of such a library
     # bill: a word it does not hold; shop: rows left without their document
     for line in ("document differs: 1", "document missing: 1", "list differs: 1", "list stale: 2", "list missing: 1"):
         assert line in report, report
     assert "4 photos differ" in report, report
     out = io.StringIO()
     assert check_ocr(url, repair=True, batch=2, out=out) == 0, out.getvalue()
+    print(out.getvalue())  # and what `db check --repair` says
     assert "photos rebuilt: 2/4" in out.getvalue() and "after the repair, 0 photos differ" in out.getvalue()
     after = {q: search_aio(conn, q, 50) for q in QUERIES}
     assert after.pop("出口") == [a for a in before.pop("出口") if a != station]
