@@ -185,6 +185,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-check", action="store_true", help="skip timing `db check` (15 min at 1 000 000)")
     parser.add_argument(
+        "--explain-slowest", action="store_true", help="print the executed plan of the slowest first page"
+    )
+    parser.add_argument(
         "--compare",
         metavar="REVISION",
         help="also time the first pages at this earlier aio revision, interleaved with head on the same corpus "
@@ -206,10 +209,12 @@ def main() -> None:
                 "(asset_ocr inserts, aio triggers included)"
             )
             aio, immich, page = [], [], []
+            page_by_query: dict[str, list[float]] = {}
             for query in QUERIES:
                 aio += timings(conn, AIO_SEARCH_SQL, query, args.repeats)
                 immich += timings(conn, SEARCH_SQL, " ".join(tokenize_for_search(query)), args.repeats)
-                page += timings(conn, FIRST_PAGE_SQL, query, args.repeats)
+                page_by_query[query] = timings(conn, FIRST_PAGE_SQL, query, args.repeats)
+                page += page_by_query[query]
             forms = {name: timings(conn, FIRST_PAGE_SQL, query, args.repeats) for name, query in SLOW_FORMS.items()}
             forms["20 words OR, every match"] = timings(
                 conn, EVERY_MATCH_COUNT_SQL, SLOW_FORMS["20 words OR"], args.repeats
@@ -280,6 +285,16 @@ def main() -> None:
         )
         for name, values in forms.items():
             print(f"  {name:<26}{statistics.median(values) * 1000:>10.1f}{pct(values, 0.95):>10.1f}")
+        slowest = sorted(page_by_query, key=lambda q: statistics.median(page_by_query[q]), reverse=True)[:5]
+        print(
+            "  slowest first pages (median ms): "
+            + ", ".join(f"{q} {statistics.median(page_by_query[q]) * 1000:.1f}" for q in slowest)
+        )
+        if args.explain_slowest:
+            with psycopg.connect(url, autocommit=True) as conn:
+                plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + FIRST_PAGE_SQL, (slowest[0], 100)).fetchall()
+            print(f"  the slowest, {slowest[0]}, as executed:")
+            print("\n".join("    " + row[0] for row in plan))
         if args.compare:
             compare(url, args.compare, args.repeats, pct)
     finally:
