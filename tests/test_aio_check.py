@@ -29,15 +29,11 @@ CASES = {
 QUERIES = ("动物园", "账单", "上海", "门票", "ショップ", "发票", "SF1234567890", "出口")
 
 
-def load(conn) -> None:
-    load_corpus(conn, CASES)
-
-
 @pytest.fixture()
 def db(immich_db):
     assert migrate(immich_db, "upgrade") == 0
     with psycopg.connect(immich_db, autocommit=True) as conn:
-        load(conn)
+        load_corpus(conn, CASES)
         yield immich_db, conn
 
 
@@ -173,7 +169,7 @@ def test_upgrade_from_0008_keeps_one_row_per_photo_and_word(immich_db):
     photo's rows; the first `db upgrade` then checks every photo."""
     assert migrate(immich_db, "upgrade", "0008_match_ranges") == 0
     with psycopg.connect(immich_db, autocommit=True) as conn:
-        load(conn)
+        load_corpus(conn, CASES)
         bill = asset_id("bill")
         behind_aios_back(
             conn,

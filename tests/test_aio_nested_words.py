@@ -23,10 +23,6 @@ CASES = {
 BEFORE = "0013_halfwidth_kana"
 
 
-def load(conn) -> None:
-    load_corpus(conn, CASES)
-
-
 def names(ids):
     known = {asset_id(name): name for name in CASES}
     return {known.get(i, "corpus") for i in ids}
@@ -49,7 +45,7 @@ def upgraded(immich_db):
     """The corpus loaded at 0013, then upgraded to 0014 as a user's library is: returns the documents before."""
     assert migrate(immich_db, "upgrade", BEFORE) == 0
     with psycopg.connect(immich_db, autocommit=True) as conn:
-        load(conn)
+        load_corpus(conn, CASES)
         before = documents(conn)
         assert migrate(immich_db, "upgrade") == 0
         yield conn, before
@@ -104,7 +100,7 @@ def test_the_corpus_queries_keep_their_matches_and_order(immich_db):
     nested word adds a photo that holds it."""
     assert migrate(immich_db, "upgrade", BEFORE) == 0
     with psycopg.connect(immich_db, autocommit=True) as conn:
-        load(conn)
+        load_corpus(conn, CASES)
         before = {q: search_aio(conn, q, 50) for q in QUERIES}
         assert migrate(immich_db, "upgrade") == 0
         after = {q: search_aio(conn, q, 50) for q in QUERIES}
@@ -130,7 +126,7 @@ def test_a_downgrade_below_0009_leaves_no_nested_word(immich_db):
     """No check follows `db downgrade` below 0009 (aio.ocr_build is 0009's): 0014's downgrade rebuilds itself."""
     assert migrate(immich_db, "upgrade") == 0
     with psycopg.connect(immich_db, autocommit=True) as conn:
-        load(conn)
+        load_corpus(conn, CASES)
         assert names(search_aio(conn, "动物", 50)) == {"zoo"}
         assert migrate(immich_db, "downgrade", "0008_match_ranges") == 0
         assert search_aio(conn, "动物", 50) == []
