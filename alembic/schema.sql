@@ -617,7 +617,7 @@ $$;
 
 CREATE FUNCTION aio.ocr_query(q text) RETURNS tsquery
     LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
-    AS $$
+    AS $_$
 DECLARE
   m text[];
   term tsquery;
@@ -625,13 +625,22 @@ DECLARE
   negative tsquery;
   pending_or boolean := false;
   cleaned text;
+  has_or boolean;
+  token text;
+  seen text[] := '{}';
 BEGIN
   -- Backslashes and control characters have no meaning here; a bounded length bounds the work.
   cleaned := regexp_replace(left(coalesce(q, ''), 512), '[\\[:cntrl:]]', ' ', 'g');
+  has_or := cleaned ~ '(^|\s)OR(\s|$)';
   FOR m IN SELECT regexp_matches(cleaned, '(-?)"([^"]*)"?|(\S+)', 'g') LOOP
     IF m[3] IS NOT NULL AND m[3] = 'OR' THEN
       pending_or := positive IS NOT NULL;
       CONTINUE;
+    END IF;
+    token := coalesce(m[3], m[1] || '"' || m[2]);  -- as typed: a quoted phrase and the same words unquoted differ
+    IF NOT has_or OR token ~ '^-' THEN  -- exclusions join by OR inside NOT: a repeat never changes them
+      CONTINUE WHEN token = ANY (seen);
+      seen := seen || token;
     END IF;
     IF m[3] IS NOT NULL AND m[3] ~ '^-.' THEN
       term := aio.term_query(substr(replace(m[3], '"', ''), 2), false);
@@ -674,7 +683,7 @@ EXCEPTION WHEN OTHERS THEN
   -- The contract is "never raises on user input"; the fuzz tests keep this path unused.
   RETURN ''::tsquery;
 END
-$$;
+$_$;
 
 --
 -- Name: ocr_rank(tsvector, tsquery); Type: FUNCTION; Schema: aio; Owner: -
@@ -721,7 +730,8 @@ CREATE FUNCTION aio.ocr_search(q text) RETURNS TABLE(asset_id uuid, rank real)
            coalesce((aio.search_plan(q)).key_word, ''), t.plain, t.is_word, NULL
     FROM (SELECT w.asset_id, w.rank, w.plain, w.is_word FROM aio.ocr_word AS w
           WHERE w.word = (aio.search_plan(q)).together_word
-          ORDER BY w.rank DESC, w.asset_id LIMIT cardinality(aio.together_top(q))) AS t
+          ORDER BY w.rank DESC, w.asset_id LIMIT 200) AS t
+    WHERE t.asset_id = ANY (aio.together_top(q))
   ) AS u
   WHERE u.word = coalesce((aio.search_plan(q)).key_word, '')
     AND CASE u.branch
@@ -733,16 +743,13 @@ CREATE FUNCTION aio.ocr_search(q text) RETURNS TABLE(asset_id uuid, rank real)
                            OR ((aio.search_plan(q)).rest IS NOT NULL
                                AND u.asset_id = ANY ((aio.search_plan(q)).rest_assets)
                                AND u.tsv @@ (aio.search_plan(q)).rest
-                               AND NOT (u.asset_id = ANY (aio.together_top(q))
-                                        AND u.tsv @@ (aio.search_plan(q)).together)))
+                               AND NOT u.asset_id = ANY (aio.together_top(q))))
           WHEN 5 THEN (aio.search_plan(q)).or_words IS NOT NULL
           ELSE (aio.search_plan(q)).key_word IS NOT NULL AND (aio.search_plan(q)).together IS NOT NULL
         END
     AND CASE WHEN u.branch IN (4, 5) THEN true
-             WHEN u.branch = 6 THEN aio.ocr_document_matches(u.asset_id, (aio.search_plan(q)).together)
-             WHEN u.asset_id = ANY (aio.together_top(q))
-               THEN aio.ocr_document_matches(u.asset_id,
-                                             (aio.search_plan(q)).query && !!(aio.search_plan(q)).together)
+             WHEN u.branch = 6 THEN true
+             WHEN u.asset_id = ANY (aio.together_top(q)) THEN false
              WHEN (aio.search_plan(q)).key_filter = 'words' THEN u.is_word
              WHEN (aio.search_plan(q)).key_filter = 'listed' THEN true
              ELSE aio.ocr_document_matches(u.asset_id, (aio.search_plan(q)).query) END
@@ -1099,6 +1106,7 @@ DECLARE
   plan aio.search_plan;
   key text;
   pairs text;
+  seqscan text;
 BEGIN
   IF left(cached, 32) = tag THEN
     RETURN substr(cached, 34)::aio.search_plan;
@@ -1123,8 +1131,11 @@ BEGIN
     key := aio.split_word(plan.query);
     IF key IS NOT NULL THEN
       plan.rest := plan.query && tsquery_not(quote_literal(key)::tsquery);
+      seqscan := current_setting('enable_seqscan');
+      PERFORM set_config('enable_seqscan', 'off', true);  -- for this lookup only: through the index
       SELECT coalesce(array_agg(d.asset_id), '{}') INTO plan.rest_assets
         FROM (SELECT r.asset_id FROM aio.ocr_document AS r WHERE r.tsv @@ plan.rest LIMIT 1000 + 1) AS d;
+      PERFORM set_config('enable_seqscan', seqscan, true);
       IF cardinality(plan.rest_assets) <= 1000 THEN
         plan.key_word := key;
         plan.key_filter := 'listed';
@@ -1260,12 +1271,24 @@ $$;
 --
 
 CREATE FUNCTION aio.together_top(q text) RETURNS uuid[]
-    LANGUAGE sql IMMUTABLE COST 40000 PARALLEL RESTRICTED
+    LANGUAGE plpgsql IMMUTABLE COST 40000 PARALLEL RESTRICTED
     AS $$
-  SELECT coalesce(array_agg(t.asset_id), '{}')
-  FROM (SELECT w.asset_id FROM aio.ocr_word AS w
+DECLARE
+  tag text := md5(coalesce(q, ''));
+  cached text := current_setting('aio.together_top', true);
+  top uuid[];
+BEGIN
+  IF left(cached, 32) = tag THEN
+    RETURN substr(cached, 34)::uuid[];
+  END IF;
+  SELECT coalesce(array_agg(t.asset_id ORDER BY t.place), '{}') INTO top
+  FROM (SELECT w.asset_id, row_number() OVER (ORDER BY w.rank DESC, w.asset_id) AS place FROM aio.ocr_word AS w
         WHERE (aio.search_plan(q)).together IS NOT NULL AND w.word = (aio.search_plan(q)).together_word
         ORDER BY w.rank DESC, w.asset_id LIMIT 200) AS t
+  WHERE aio.ocr_document_matches(t.asset_id, (aio.search_plan(q)).together);
+  PERFORM set_config('aio.together_top', tag || ' ' || top::text, true);
+  RETURN top;
+END
 $$;
 
 --
@@ -1425,7 +1448,7 @@ CREATE TABLE aio.ocr_word (
     is_word boolean NOT NULL,
     rank real NOT NULL
 )
-WITH (autovacuum_vacuum_insert_scale_factor='0.02', autovacuum_vacuum_scale_factor='0.02');
+WITH (parallel_workers='0', autovacuum_vacuum_insert_scale_factor='0.02', autovacuum_vacuum_scale_factor='0.02');
 
 --
 -- Name: phrase_map; Type: TABLE; Schema: aio; Owner: -
@@ -1553,11 +1576,17 @@ CREATE TRIGGER aio_ocr_document_update AFTER UPDATE ON public.asset_ocr REFERENC
 -- Rows of aio's tables
 --
 
--- aio.alembic_version: (0014_nested_words)
+-- aio.alembic_version: (0015_first_page_at_scale)
 -- aio.char_map: 4441 rows, md5 412b2e0dde0555eb025cc3cdf2993714
 -- aio.char_variant: 108 rows, md5 f1f5a20f15f405f06c2a6d9a0b2915f4
--- aio.install: (created_zhparser,true) (document_form,2) (mode,zhparser)
+-- aio.install: (created_zhparser,true) (database_jit_off,true) (document_form,2) (mode,zhparser)
 -- aio.ocr_build: 1 rows (this database's state, not written out)
 -- aio.ocr_document: (no rows)
 -- aio.ocr_word: (no rows)
 -- aio.phrase_map: 402 rows, md5 7a9c52280e75c74f4a90feb54d5e6c2b
+
+--
+-- Settings of the database
+--
+
+-- jit=off

@@ -157,13 +157,14 @@ def compare(url: str, revision: str, repeats: int, pct) -> None:
     """The first pages at `revision` and at head, in alternating rounds on the same corpus (the machine's speed
     drifts within minutes: only an interleaved ratio is fair); a downgrade and upgrade between them."""
     pages: dict[str, dict[str, list[float]]] = {revision: {}, "head": {}}
-    with psycopg.connect(url, autocommit=True) as conn:
-        for _ in range(4):
-            for name in pages:
-                assert (
-                    migrate(url, "downgrade" if name == revision else "upgrade", revision if name == revision else None)
-                    == 0
-                )
+    for _ in range(4):
+        for name in pages:
+            assert (
+                migrate(url, "downgrade" if name == revision else "upgrade", revision if name == revision else None)
+                == 0
+            )
+            # a new connection each time: it takes the database's settings of that revision (0015 turns JIT off)
+            with psycopg.connect(url, autocommit=True) as conn:
                 for query in QUERIES:
                     pages[name].setdefault(query, []).extend(timings(conn, FIRST_PAGE_SQL, query, repeats))
     print(f"first page, interleaved with {revision} (4 rounds x {repeats} runs of each query)")
@@ -193,21 +194,40 @@ def main() -> None:
         help="also time the first pages at this earlier aio revision, interleaved with head on the same corpus "
         "(across a revision that changes the documents' form, each switch rebuilds every document: slow)",
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave the scratch PostgreSQL running with its loaded library and print its URL, for --database",
+    )
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="measure this already loaded library (one kept by --keep, upgraded to head first) instead of "
+        "loading a new one: loading 1 000 000 photos takes 40 min",
+    )
     args = parser.parse_args()
     if not extension_available("zhparser"):
         raise SystemExit("zhparser is not installed in PostgreSQL 15: this benchmark measures it")
 
-    cluster = PgCluster().start()
+    cluster = None if args.database else PgCluster().start()
     try:
-        url = fresh_database(cluster, "bench")
-        assert migrate(url, "upgrade") == 0
-        with psycopg.connect(url, autocommit=True) as conn:
-            started = time.perf_counter()
-            load(conn, args.documents, args.seed)
+        if cluster is None:
+            url = args.database
+            assert migrate(url, "upgrade") == 0
+            with psycopg.connect(url, autocommit=True) as conn:
+                count = conn.execute("SELECT count(*) FROM aio.ocr_document").fetchone()[0]
+            print(f"measuring the library at {url}: {count} documents")
+        else:
+            url = fresh_database(cluster, "bench")
+            assert migrate(url, "upgrade") == 0
+            with psycopg.connect(url, autocommit=True) as conn:
+                started = time.perf_counter()
+                load(conn, args.documents, args.seed)
             print(
                 f"loaded {args.documents} documents in {time.perf_counter() - started:.0f} s "
                 "(asset_ocr inserts, aio triggers included)"
             )
+        with psycopg.connect(url, autocommit=True) as conn:
             aio, immich, page = [], [], []
             page_by_query: dict[str, list[float]] = {}
             for query in QUERIES:
@@ -298,7 +318,10 @@ def main() -> None:
         if args.compare:
             compare(url, args.compare, args.repeats, pct)
     finally:
-        cluster.stop()
+        if cluster is not None and args.keep:
+            print(f"kept: --database '{url}' (stop it with: pg_ctl -D {cluster.data} stop; then rm -r {cluster.root})")
+        elif cluster is not None:
+            cluster.stop()
 
 
 if __name__ == "__main__":

@@ -93,6 +93,13 @@ def canonical_dump(url: str, pg_bin: Path | None = None) -> str:
                 digest = hashlib.md5("\n".join(rows).encode()).hexdigest()
                 data.append(f"-- aio.{table}: {len(rows)} rows, md5 {digest}")
         parts.append("--\n-- Rows of aio's tables\n--\n\n" + "\n".join(data))
+        # the database's own settings (ALTER DATABASE ... SET), such as the JIT setting 0015 makes; none before it
+        settings = conn.execute(
+            "SELECT c FROM pg_db_role_setting AS s, unnest(s.setconfig) AS c, pg_database AS d "
+            "WHERE d.datname = current_database() AND s.setdatabase = d.oid AND s.setrole = 0 ORDER BY c"
+        ).fetchall()
+        if settings:
+            parts.append("--\n-- Settings of the database\n--\n\n" + "\n".join(f"-- {row[0]}" for row in settings))
     return "\n\n".join(part.rstrip() for part in parts) + "\n"
 
 

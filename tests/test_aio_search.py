@@ -166,6 +166,23 @@ def test_fuzz_ocr_query_never_raises_and_keeps_words(corpus_db):
         assert "发票" in tsquery or "-" in query or "OR" in query or '"' in query, (query, tsquery)
 
 
+def test_a_term_typed_again_is_parsed_once(corpus_db):
+    """A A is A and -B -B is -B (0015: a pasted text that repeats itself gave a query of 1071 nodes); with OR a
+    repeat may matter ((A | B) & A is not A | B) and is kept."""
+
+    def parsed(q):
+        return corpus_db.execute("SELECT aio.ocr_query(%s)::text", (q,)).fetchone()[0]
+
+    assert parsed("发票 发票 发票") == parsed("发票")
+    assert parsed("发票 -医院 发票 -医院") == parsed("发票 -医院")
+    assert parsed('"上海 发票" 上海 发票 "上海 发票"') == parsed('"上海 发票" 上海 发票')
+    assert parsed('"上海 发票" 上海 发票') != parsed('"上海 发票"')  # a phrase and its words unquoted differ
+    assert parsed("发票 OR 医院 发票") == "( " + parsed("发票 OR 医院") + " ) & " + parsed("发票")
+    long = ("上海增值税专用发票 价税合计 1280.00 " * 30)[:512]
+    assert corpus_db.execute("SELECT numnode(aio.ocr_query(%s))", (long,)).fetchone()[0] < 100
+    assert search_aio(corpus_db, "发票 发票", 100) == search_aio(corpus_db, "发票", 100)
+
+
 def test_ocr_search_returns_every_match_ranked_by_the_key_word_or_the_whole_query(corpus_db):
     """aio.ocr_search, which the Immich patch joins, returns every match of aio.ocr_query, each once. A match that
     holds the word of the list read (the query's key word, or the word a query without one is split on) ranks by

@@ -55,6 +55,17 @@ def test_the_run_held_together_ranks_above_its_words_apart(db):
     assert "apart_lines" not in named(search_aio(db, "支付宝账单 -付款码", 50))
 
 
+def test_together_top_holds_only_the_photos_that_hold_the_run_together(db):
+    """aio.together_top checks each of the top rows once (0015): aio.ocr_search trusts it without a check."""
+    top = named(db.execute("SELECT aio.together_top(%s)", ("支付宝账单",)).fetchone()[0])
+    assert set(top) == {"together", "together_hant"}
+    assert db.execute("SELECT aio.together_top(%s)", ("支付宝 OR 账单",)).fetchone()[0] == []
+    # cached for the transaction by the query's text: another query is computed afresh
+    with db.transaction():
+        assert named(db.execute("SELECT aio.together_top(%s)", ("支付宝账单",)).fetchone()[0]) == top
+        assert db.execute("SELECT aio.together_top(%s)", ("发票",)).fetchone()[0] == []
+
+
 @pytest.mark.parametrize(
     "query", ["支付宝账单", "支付寶帳單", "对账单", "对账单 -付款码", "支付宝账单 -付款码", "账单支付宝"]
 )

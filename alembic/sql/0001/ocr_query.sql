@@ -1,5 +1,6 @@
 -- aio.ocr_query(q): revision 0001.
--- The current definition (head); 0004 marks it PARALLEL RESTRICTED (ALTER FUNCTION).
+-- Replaced by 0015/ocr_query.sql, whose downgrade restores this one; 0004 marks it PARALLEL RESTRICTED
+-- (ALTER FUNCTION).
 
 -- Any user input to a tsquery, never an error: words (all required), "quoted phrases", OR between
 -- terms, -exclusions; punctuation, emoji and stray operators are ignored. Nothing searchable: ''.

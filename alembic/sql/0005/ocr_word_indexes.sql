@@ -1,5 +1,6 @@
 -- The lists' indexes and storage settings, and the triggers on aio.ocr_document that keep aio.ocr_word: revision 0005.
--- The current definition (head).
+-- The indexes and triggers are the current definition (head); the storage settings (the ALTER TABLE) are replaced
+-- by 0015/ocr_word_storage.sql, whose downgrade restores these.
 --
 -- Built after the back-fill (faster than row by row). The index by rank carries the asset and the flags,
 -- so that a list is read from the index alone; asset_id is a key column so that a row is found again

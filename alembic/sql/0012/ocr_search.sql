@@ -1,6 +1,6 @@
 -- aio.ocr_search(q), the function Immich's patch joins: revision 0012.
 -- Replaces 0007/ocr_search.sql; 0012's downgrade restores that one.
--- The current definition (head).
+-- Replaced by 0015/ocr_search.sql, whose downgrade restores this one.
 --
 -- As in 0007, with the photos that hold a run of several words together as typed (aio.search_plan's
 -- `together`: 支付宝账单) ranked above those that hold the words apart (账单 … 支付宝), and in each group

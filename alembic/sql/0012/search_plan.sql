@@ -1,6 +1,6 @@
 -- aio.search_plan(q): revision 0012.
 -- Replaces 0007/search_plan.sql; 0012's downgrade restores that one.
--- The current definition (head).
+-- Replaced by 0015/search_plan.sql, whose downgrade restores this one.
 --
 -- As in 0007, with one step added before typed_plain: where the query holds a run typed as several words
 -- (支付宝账单: 支付 宝 账单), `together` is the query with that run held together as typed, and together_word the

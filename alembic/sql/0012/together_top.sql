@@ -1,5 +1,5 @@
 -- aio.together_top(q): revision 0012.
--- The current definition (head).
+-- Replaced by 0015/together_top.sql, whose downgrade restores this one.
 --
 -- The photos of the top 200 rows of the list of the query's together_word (aio.search_plan), in that list's
 -- order (rank, then photo): those aio.ocr_search checks for the run held together, and ranks first. Empty where
