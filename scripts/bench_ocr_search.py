@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from tests.support.aio_helpers import AIO_SEARCH_SQL  # noqa: E402
 from tests.support.database import fresh_database, migrate  # noqa: E402
 from tests.support.immich_search import SEARCH_SQL, tokenize_for_search  # noqa: E402
-from tests.support.pgcluster import PgCluster, extension_available  # noqa: E402
+from tests.support.pgcluster import PG_BIN, PgCluster, extension_available  # noqa: E402
 from tests.support.search_corpus import DOCUMENTS, QUERIES  # noqa: E402
 
 LINES = [line for lines in DOCUMENTS.values() for line in lines]
@@ -319,7 +319,10 @@ def main() -> None:
             compare(url, args.compare, args.repeats, pct)
     finally:
         if cluster is not None and args.keep:
-            print(f"kept: --database '{url}' (stop it with: pg_ctl -D {cluster.data} stop; then rm -r {cluster.root})")
+            print(
+                f"kept: --database '{url}' (stop it with {PG_BIN / 'pg_ctl'} -D {cluster.data} stop, as the user "
+                f"postgres when run as root; then rm -r {cluster.root})"
+            )
         elif cluster is not None:
             cluster.stop()
 
