@@ -5,6 +5,7 @@ order of ranking every match."""
 import json
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -319,6 +320,31 @@ def test_jit_is_turned_off_for_the_database_unless_its_owner_set_it(immich_db, n
         assert conn.execute("SELECT count(*) FROM aio.install WHERE key = 'database_jit_off'").fetchone()[0] == 0
         assert migrate(chosen, "downgrade", "0014_nested_words") == 0
         assert jit_setting(conn) == ("jit=on",)
+
+
+def test_without_the_right_to_alter_the_database_the_jit_step_warns_and_goes_on(immich_db):
+    """A database user that does not own the database cannot turn JIT off: the upgrade must still succeed."""
+    step = (Path(__file__).resolve().parents[1] / "alembic" / "sql" / "0015" / "database_jit.sql").read_text()
+    with psycopg.connect(immich_db, autocommit=True) as conn:
+        assert migrate(immich_db, "upgrade", "0014_nested_words") == 0
+        conn.execute("DROP ROLE IF EXISTS aio_not_owner")
+        conn.execute("CREATE ROLE aio_not_owner")
+        try:
+            conn.execute("GRANT USAGE ON SCHEMA aio TO aio_not_owner")
+            conn.execute("GRANT INSERT ON aio.install TO aio_not_owner")
+            warnings = []
+            conn.add_notice_handler(lambda notice: warnings.append(notice.message_primary))
+            conn.execute("SET ROLE aio_not_owner")
+            conn.execute(step)
+            conn.execute("RESET ROLE")
+            assert jit_setting(conn) is None
+            assert conn.execute("SELECT count(*) FROM aio.install WHERE key = 'database_jit_off'").fetchone()[0] == 0
+            assert any("JIT stays on" in message for message in warnings), warnings
+        finally:
+            conn.execute("RESET ROLE")
+            conn.execute("REVOKE ALL ON aio.install FROM aio_not_owner")
+            conn.execute("REVOKE ALL ON SCHEMA aio FROM aio_not_owner")
+            conn.execute("DROP ROLE aio_not_owner")
 
 
 def test_a_query_without_a_key_word_ranks_every_match(library):
