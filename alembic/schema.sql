@@ -1449,6 +1449,7 @@ CREATE TABLE aio.ocr_word (
     rank real NOT NULL
 )
 WITH (parallel_workers='0', autovacuum_vacuum_insert_scale_factor='0.02', autovacuum_vacuum_scale_factor='0.02');
+ALTER TABLE ONLY aio.ocr_word ALTER COLUMN word SET STATISTICS 1000;
 
 --
 -- Name: phrase_map; Type: TABLE; Schema: aio; Owner: -

@@ -38,7 +38,7 @@ RELEASED = {
         "0012_typed_order_first": "6e91664c0fcdfeb595c4fea64a78272fd8f0534469bc56b86ed31fabf27950b0",
         "0013_halfwidth_kana": "f4533f4c5fc078a953b47b5bc96d3ecbc55ce21608e913cd828f8e6e6a54ff10",
         "0014_nested_words": "9cb9e1f2b6f41b043ac8e2f0f7ee7953f59e798af52ddb6d7a46fe497fb6648a",
-        "0015_first_page_at_scale": "452780fadad1bbded6330396e797316272f93b8a6eec8e05dac805b996941d20",
+        "0015_first_page_at_scale": "8cb2eecc92d27f2ff93fb478862234271ce9861d846c36077fcc634e5ad145e7",
     },
     "degraded": {
         "0001_ocr_search": "651322fcbefc4db9c3f39b495d1d4116a754fe198f90a33549981584c357bcad",
@@ -55,7 +55,7 @@ RELEASED = {
         "0012_typed_order_first": "4799e9da0309c063bb7ba3013480e0f35720060ff9b95fd14798db28ce66d011",
         "0013_halfwidth_kana": "d45f3c4dbb284f9531e087ac2e2102378c22615a468c20f6144ab3fe652d87f8",
         "0014_nested_words": "13ab06c353d08f545f38c9e12d772a2a06defe10a2847de62b84de13817993c2",
-        "0015_first_page_at_scale": "35a0e8c5efc656af23abca19b0ffecdec65c9bf2f7cba5f20bfda2d6ff909a16",
+        "0015_first_page_at_scale": "30fd9f35519c72403cd6b6cc27a0bffb8a9de9e0613b2d8f395784e18643af13",
     },
 }
 REVISIONS = list(RELEASED["zhparser"])
